@@ -1,0 +1,104 @@
+//! The command line: the fixed command names of DESIGN §3.
+//!
+//! Configuration keys are read by [`crate::config`], which also reads the
+//! `LAUNCHPAD_*` variables; flags here only override them.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LAUNCHPAD_GIT_COMMIT"),
+    ")"
+);
+
+const EXAMPLES: &str = "\
+Examples:
+  launchpad serve                                  run with a local ./launchpad-data and demo data
+  LAUNCHPAD_ENV=production launchpad serve --config /etc/launchpad/launchpad.toml
+  launchpad config check                           validate configuration and list unknown keys
+  launchpad migrate --plan --data-dir /var/lib/launchpad
+
+Exit codes: 0 success, 1 failure, 2 usage error, 78 bad configuration.";
+
+#[derive(Debug, Parser)]
+#[command(name = "launchpad", version = VERSION, about = "LaunchPad: track how ready your software is for production", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file [env: LAUNCHPAD_CONFIG] [default: /etc/launchpad/launchpad.toml when present]
+    #[arg(
+        long,
+        global = true,
+        env = "LAUNCHPAD_CONFIG",
+        value_name = "FILE",
+        hide_env = true
+    )]
+    pub config: Option<PathBuf>,
+    /// Folder holding the store [env: LAUNCHPAD_DATA_DIR] [default: ./launchpad-data, or $STATE_DIRECTORY]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address and port to serve on [env: LAUNCHPAD_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: the REST API and health endpoint
+    #[command(after_help = "\
+Examples:
+  launchpad serve
+  launchpad serve --listen 0.0.0.0:8080 --data-dir /var/lib/launchpad
+  LAUNCHPAD_ENV=production LAUNCHPAD_DEMO_DATA=false launchpad serve --data-dir /var/lib/launchpad
+
+Stops gracefully on SIGTERM or SIGINT: in-flight requests finish (up to
+http.shutdown_timeout_secs), queued writes commit, the store closes.")]
+    Serve,
+    /// Show (--plan) or apply pending store migrations
+    #[command(after_help = "\
+Examples:
+  launchpad migrate --plan                         list pending steps; changes nothing
+  launchpad migrate                                apply them now (serve also applies them at start)
+
+Migrations need the store to themselves: stop the service first to apply them.")]
+    Migrate(MigrateArgs),
+    /// Configuration tools
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print the pending migrations without changing anything
+    #[arg(long)]
+    pub plan: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration without starting, and report drift
+    #[command(after_help = "\
+Examples:
+  launchpad config check
+  launchpad config check --config /etc/launchpad/launchpad.toml --strict
+
+Prints every key with its value and where it came from (default, file,
+variable or flag), then unknown or deprecated keys and variables (drift).
+Exits 78 when the configuration is invalid, or with --strict when it drifts.")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Treat unknown or deprecated keys as errors (exit 78)
+    #[arg(long)]
+    pub strict: bool,
+}

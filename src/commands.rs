@@ -1,0 +1,169 @@
+//! What each command does, once the command line is parsed.
+
+use crate::cli::{CheckArgs, MigrateArgs};
+use crate::config::{self, ConfigError, Overrides, Settings};
+use crate::startup::Application;
+use crate::store::{self, StoreError, migrations};
+use crate::telemetry::{self, Sink};
+use anyhow::Context;
+use std::process::ExitCode;
+
+/// `EX_CONFIG` from sysexits.h: the configuration is wrong.
+pub const EXIT_CONFIG: u8 = 78;
+
+/// How a command failed, deciding its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_) => ExitCode::from(EXIT_CONFIG),
+            Self::Failed(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
+    let settings = Settings::load(overrides)?;
+    telemetry::init(&settings.log, Sink::Stdout);
+    for drift in &settings.drift {
+        tracing::warn!(key = %drift.name, origin = %drift.origin, "{}", drift.hint);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(&settings).await?;
+        tracing::info!(
+            version = crate::cli::VERSION,
+            listen = %settings.listen,
+            port = app.port(),
+            data_dir = %config::display_path(&settings.data_dir),
+            env = ?settings.env,
+            "launchpad is serving"
+        );
+        app.run_until_stopped().await
+    })?;
+    Ok(())
+}
+
+pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandError> {
+    let settings = Settings::load(overrides)?;
+    telemetry::init(&settings.log, Sink::Stderr);
+    let plan = store::migration_plan(&settings.data_dir).map_err(explain_store_error)?;
+    let path = config::display_path(&plan.path);
+    match plan.current {
+        None => println!(
+            "no store at {path} yet; the first start creates it at schema version {}",
+            migrations::latest_version()
+        ),
+        Some(v) => println!(
+            "store {path} is at schema version {v}; this binary writes version {}",
+            migrations::latest_version()
+        ),
+    }
+    if plan.pending.is_empty() {
+        println!("no pending migrations");
+        return Ok(());
+    }
+    println!("pending migrations ({}):", plan.pending.len());
+    for step in &plan.pending {
+        println!("  {:>4}  {}", step.version, step.description);
+    }
+    if args.plan {
+        println!("nothing was changed (--plan)");
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = store::Store::open(&store::StoreOptions {
+            data_dir: settings.data_dir.clone(),
+            cache_bytes: settings.store.cache_size_mb * 1024 * 1024,
+            quick_repair: settings.store.quick_repair,
+            demo_data: false,
+        })
+        .await
+        .map_err(explain_store_error)?;
+        store.close().await;
+        println!(
+            "applied; the store is at schema version {}",
+            migrations::latest_version()
+        );
+        Ok::<_, CommandError>(())
+    })
+}
+
+fn explain_store_error(e: StoreError) -> CommandError {
+    let hint = match &e {
+        StoreError::Locked(_) => "; stop the service (systemctl stop launchpad) and try again",
+        _ => "",
+    };
+    CommandError::Failed(anyhow::anyhow!("{e}{hint}"))
+}
+
+pub fn config_check(overrides: &Overrides, args: &CheckArgs) -> Result<(), CommandError> {
+    let settings = Settings::load(overrides)?;
+    let file = settings.config_file.as_ref().map_or_else(
+        || {
+            format!(
+                "no config file ({} not present)",
+                config::DEFAULT_CONFIG_FILE
+            )
+        },
+        |p| config::display_path(p),
+    );
+    println!(
+        "configuration is valid ({} mode)",
+        if settings.is_production() {
+            "production"
+        } else {
+            "development"
+        }
+    );
+    println!("file: {file}");
+    let width = settings
+        .origins
+        .iter()
+        .map(|(k, _, _)| k.name.len())
+        .max()
+        .unwrap_or(0);
+    for (key, origin, value) in &settings.origins {
+        println!("  {:width$}  {value}  ({origin})", key.name);
+    }
+    if settings.drift.is_empty() {
+        println!("drift: none");
+        return Ok(());
+    }
+    println!(
+        "drift: {} unknown or deprecated key(s)",
+        settings.drift.len()
+    );
+    for drift in &settings.drift {
+        println!("  {} (in {}): {}", drift.name, drift.origin, drift.hint);
+    }
+    if args.strict {
+        let problems = settings
+            .drift
+            .iter()
+            .map(|d| config::Problem {
+                key: d.name.clone(),
+                origin: Some(d.origin.clone()),
+                value: None,
+                message: d.hint.clone(),
+                fix: "remove or rename it".into(),
+            })
+            .collect();
+        return Err(ConfigError { problems }.into());
+    }
+    Ok(())
+}

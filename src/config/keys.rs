@@ -1,0 +1,175 @@
+//! Every configuration key, its environment variable, default and meaning.
+//!
+//! This table is the single source for parsing, for `launchpad config check`
+//! (unknown keys are those not listed here) and for the README's reference.
+//! A key's variable is always `LAUNCHPAD_` + the key in upper case with dots
+//! turned into underscores.
+
+/// One configuration key.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// Dotted TOML path, e.g. `http.body_limit_bytes`.
+    pub name: &'static str,
+    /// The default as an operator would write it.
+    pub default: &'static str,
+    /// The command-line flag that also sets it, if any.
+    pub flag: Option<&'static str>,
+    pub help: &'static str,
+    /// Whether the value must be masked in reports.
+    pub secret: bool,
+}
+
+impl Key {
+    pub fn env_var(&self) -> String {
+        format!(
+            "LAUNCHPAD_{}",
+            self.name.replace('.', "_").to_ascii_uppercase()
+        )
+    }
+}
+
+const fn key(name: &'static str, default: &'static str, help: &'static str) -> Key {
+    Key {
+        name,
+        default,
+        flag: None,
+        help,
+        secret: false,
+    }
+}
+
+pub const ENV: Key = key(
+    "env",
+    "development",
+    "`development` or `production`; production refuses unsafe settings",
+);
+pub const LISTEN: Key = Key {
+    flag: Some("--listen"),
+    ..key(
+        "listen",
+        "127.0.0.1:8080",
+        "address and port to serve HTTP on",
+    )
+};
+pub const DATA_DIR: Key = Key {
+    flag: Some("--data-dir"),
+    ..key(
+        "data_dir",
+        "./launchpad-data ($STATE_DIRECTORY under systemd)",
+        "folder holding the store; created with mode 0700",
+    )
+};
+pub const DEMO_DATA: Key = key(
+    "demo_data",
+    "true",
+    "load the demo project into a new, empty store",
+);
+pub const BODY_LIMIT: Key = key(
+    "http.body_limit_bytes",
+    "65536",
+    "largest request body accepted (1024–16777216)",
+);
+pub const CORS_ORIGINS: Key = key(
+    "http.cors_allowed_origins",
+    "[] (none)",
+    "origins allowed to call the API from a browser; comma-separated in the variable",
+);
+pub const WORKERS: Key = key(
+    "http.workers",
+    "0 (one per CPU)",
+    "HTTP worker threads (0–64)",
+);
+pub const SHUTDOWN_TIMEOUT: Key = key(
+    "http.shutdown_timeout_secs",
+    "30",
+    "how long a stopping server lets in-flight requests finish (1–600)",
+);
+pub const CACHE_SIZE: Key = key(
+    "store.cache_size_mb",
+    "16",
+    "redb page cache in MiB (1–4096)",
+);
+pub const QUICK_REPAIR: Key = key(
+    "store.quick_repair",
+    "true",
+    "a second fsync per commit that makes recovery after a crash near-instant",
+);
+pub const LOG_LEVEL: Key = key(
+    "log.level",
+    "info",
+    "tracing filter, e.g. `info` or `launchpad=debug,actix_web=warn`",
+);
+pub const LOG_FORMAT: Key = key(
+    "log.format",
+    "auto",
+    "`json`, `text`, or `auto` (JSON unless stdout is a terminal)",
+);
+
+/// Every key, in the order reports list them.
+pub const ALL: &[Key] = &[
+    ENV,
+    LISTEN,
+    DATA_DIR,
+    DEMO_DATA,
+    BODY_LIMIT,
+    CORS_ORIGINS,
+    WORKERS,
+    SHUTDOWN_TIMEOUT,
+    CACHE_SIZE,
+    QUICK_REPAIR,
+    LOG_LEVEL,
+    LOG_FORMAT,
+];
+
+/// Keys that used to exist: `(old name, what to do instead)`. Still read
+/// nowhere; reported as drift so an operator can clean up.
+pub const DEPRECATED: &[(&str, &str)] = &[];
+
+/// `LAUNCHPAD_*` variables that are not configuration keys but are known.
+pub const OTHER_VARIABLES: &[&str] = &[
+    "LAUNCHPAD_CONFIG",
+    "LAUNCHPAD_PASSWORD",
+    "LAUNCHPAD_IDENTITY_FILE",
+];
+
+pub fn find(name: &str) -> Option<&'static Key> {
+    ALL.iter().find(|k| k.name == name)
+}
+
+/// The closest known key, for "did you mean" hints.
+pub fn closest(name: &str) -> Option<&'static str> {
+    ALL.iter()
+        .map(|k| (strsim::levenshtein(name, k.name), k.name))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_are_derived_from_key_names() {
+        assert_eq!(BODY_LIMIT.env_var(), "LAUNCHPAD_HTTP_BODY_LIMIT_BYTES");
+        assert_eq!(DATA_DIR.env_var(), "LAUNCHPAD_DATA_DIR");
+    }
+
+    #[test]
+    fn key_names_are_unique() {
+        let mut names: Vec<_> = ALL.iter().map(|k| k.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn typos_suggest_the_nearest_key() {
+        assert_eq!(
+            closest("http.body_limit_byte"),
+            Some("http.body_limit_bytes")
+        );
+        assert_eq!(closest("demo-data"), Some("demo_data"));
+        assert_eq!(closest("completely.different"), None);
+    }
+}

@@ -1,0 +1,75 @@
+//! The readiness domain: projects hold checklists, checklists hold tasks.
+//!
+//! Every value that arrives from outside is parsed here into a type that can
+//! only hold a valid value ("parse, don't validate"). The store and the HTTP
+//! layer trade in these types, so a rule lives in exactly one place. Nothing
+//! in this module does I/O.
+
+mod changes;
+mod checklist;
+mod ids;
+mod project;
+mod task;
+mod text;
+
+pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
+pub use checklist::{Checklist, ChecklistName};
+pub use ids::{ChecklistId, ProjectId, TaskId};
+pub use project::{Description, OwnerEmail, Project, ProjectName};
+pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
+pub use text::TextError;
+
+/// Milliseconds since the Unix epoch, UTC. Stored as an integer and shown as
+/// RFC 3339 with millisecond precision, as the prototype's clients expect.
+pub type Millis = i64;
+
+/// The current time in [`Millis`].
+pub fn now_millis() -> Millis {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// Serde helpers that render [`Millis`] as RFC 3339 UTC text.
+pub mod rfc3339 {
+    use serde::Serializer;
+    use time::format_description::well_known::Rfc3339;
+
+    pub fn format(millis: super::Millis) -> String {
+        let nanos = i128::from(millis) * 1_000_000;
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        // Rfc3339 prints only the significant fraction digits; pad to the
+        // three that JavaScript's toISOString() produces.
+        let text = at.format(&Rfc3339).unwrap_or_default();
+        match text.find('.') {
+            Some(dot) => {
+                let fraction_end = text.len() - 1;
+                let digits = &text[dot + 1..fraction_end];
+                format!("{}.{:0<3}Z", &text[..dot], &digits[..digits.len().min(3)])
+            }
+            None => format!("{}.000Z", &text[..text.len() - 1]),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(millis: &super::Millis, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*millis))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_render_as_rfc3339_utc_with_milliseconds() {
+        assert_eq!(rfc3339::format(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339::format(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            rfc3339::format(1_700_000_000_100),
+            "2023-11-14T22:13:20.100Z"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The one rule for user-entered text: trimmed, counted in Unicode scalar
+//! values (not bytes), within bounds, and free of control characters.
+
+/// Why a piece of text was refused. The message is written for the client and
+/// never echoes the value itself, which may be personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("must not be empty or only whitespace")]
+    Blank,
+    #[error("must be at least {min} characters after trimming (got {got})")]
+    TooShort { min: usize, got: usize },
+    #[error("must be at most {max} characters (got {got})")]
+    TooLong { max: usize, got: usize },
+    #[error("must not contain control characters")]
+    ControlCharacter,
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// Whether line breaks and tabs are allowed (free text) or not (single-line names).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lines {
+    Single,
+    Multi,
+}
+
+/// Bounds for one kind of text field.
+pub(crate) struct Bounds {
+    pub min: usize,
+    pub max: usize,
+    pub lines: Lines,
+}
+
+impl Bounds {
+    /// Trims `raw` and checks it against these bounds, returning the trimmed text.
+    pub fn parse(&self, raw: &str) -> Result<String, TextError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() && self.min > 0 {
+            return Err(TextError::Blank);
+        }
+        let allowed = |c: char| self.lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
+        if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
+            return Err(TextError::ControlCharacter);
+        }
+        let got = trimmed.chars().count();
+        if got < self.min {
+            return Err(TextError::TooShort { min: self.min, got });
+        }
+        if got > self.max {
+            return Err(TextError::TooLong { max: self.max, got });
+        }
+        Ok(trimmed.to_owned())
+    }
+}
+
+/// Declares a validated text newtype: private field, one fallible
+/// constructor, serde through that constructor so stored data is re-checked.
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $lines:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MIN: usize = $min;
+            pub const MAX: usize = $max;
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::TextError> {
+                const BOUNDS: $crate::domain::text::Bounds = $crate::domain::text::Bounds {
+                    min: $min,
+                    max: $max,
+                    lines: $lines,
+                };
+                BOUNDS.parse(raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::domain::TextError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use bounded_text;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAME: Bounds = Bounds {
+        min: 3,
+        max: 5,
+        lines: Lines::Single,
+    };
+    const NOTES: Bounds = Bounds {
+        min: 0,
+        max: 5,
+        lines: Lines::Multi,
+    };
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        // Five characters, far more than five bytes.
+        assert_eq!(NAME.parse("ééééé").unwrap(), "ééééé");
+        assert_eq!(NAME.parse("日本語テス").unwrap(), "日本語テス");
+        assert_eq!(NAME.parse("🚀🚀🚀").unwrap(), "🚀🚀🚀");
+        assert_eq!(
+            NAME.parse("🚀🚀🚀🚀🚀🚀"),
+            Err(TextError::TooLong { max: 5, got: 6 })
+        );
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_trimmed_before_counting() {
+        assert_eq!(NAME.parse("   abc   ").unwrap(), "abc");
+        assert_eq!(
+            NAME.parse("  ab  "),
+            Err(TextError::TooShort { min: 3, got: 2 })
+        );
+    }
+
+    #[test]
+    fn whitespace_only_is_blank() {
+        assert_eq!(NAME.parse(" \t \u{3000} "), Err(TextError::Blank));
+        assert_eq!(NAME.parse(""), Err(TextError::Blank));
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names() {
+        assert_eq!(NAME.parse("ab\u{0}c"), Err(TextError::ControlCharacter));
+        assert_eq!(NAME.parse("ab\nc"), Err(TextError::ControlCharacter));
+        assert_eq!(NAME.parse("ab\u{7f}c"), Err(TextError::ControlCharacter));
+    }
+
+    #[test]
+    fn free_text_allows_line_breaks_but_not_other_controls() {
+        assert_eq!(NOTES.parse("a\nb\tc").unwrap(), "a\nb\tc");
+        assert_eq!(NOTES.parse("a\u{0}b"), Err(TextError::ControlCharacter));
+        assert_eq!(NOTES.parse("a\u{1b}b"), Err(TextError::ControlCharacter));
+    }
+
+    #[test]
+    fn bounds_are_inclusive() {
+        assert!(NAME.parse("abc").is_ok());
+        assert!(NAME.parse("abcde").is_ok());
+        assert_eq!(
+            NAME.parse("abcdef"),
+            Err(TextError::TooLong { max: 5, got: 6 })
+        );
+    }
+}

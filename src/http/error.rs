@@ -1,0 +1,219 @@
+//! The one place errors become HTTP responses.
+//!
+//! Every error answer is `application/problem+json` (RFC 9457). 4xx bodies
+//! tell the client what it did wrong and which field; 5xx bodies are opaque
+//! and the cause is logged instead. The request middleware fills in
+//! `instance` and `requestId`, which only it knows.
+
+use crate::store::{Missing, StoreError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field a client got wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The JSON field, query parameter or path segment, as the client named it.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem for a bare status, used when something other than an
+    /// [`ApiError`] answered (an unmatched method, say).
+    pub fn for_status(status: StatusCode) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let detail = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "this route does not accept that method".to_owned(),
+            StatusCode::NOT_FOUND => "no such route; the API lives under /api/v1".to_owned(),
+            s if s.is_server_error() => "the server could not complete the request".to_owned(),
+            _ => title.to_lowercase(),
+        };
+        Self {
+            kind: "about:blank".into(),
+            title,
+            status: status.as_u16(),
+            detail,
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body or parameters parsed but broke a rule.
+    #[error("{} field(s) are invalid", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The body is not usable JSON at all.
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("not found: {0:?}")]
+    NotFound(Missing),
+    #[error("no such route")]
+    NoRoute,
+    #[error("body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("the store is unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let mut problem = Problem::for_status(status);
+        let (kind, title, detail, errors) = match self {
+            Self::Validation(errors) => (
+                "validation",
+                "Invalid request",
+                match errors.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    many => format!("{} fields are invalid; see errors", many.len()),
+                },
+                errors.clone(),
+            ),
+            Self::MalformedBody(why) => (
+                "malformed-body",
+                "Malformed request body",
+                why.clone(),
+                vec![FieldError::new("body", why.clone())],
+            ),
+            Self::NotFound(missing) => {
+                let (field, what, id) = match missing {
+                    Missing::Project(id) => ("projectId", "project", id.to_string()),
+                    Missing::Checklist(id) => ("checklistId", "checklist", id.to_string()),
+                    Missing::Task(id) => ("taskId", "task", id.to_string()),
+                };
+                let detail = format!("{what} {id} does not exist");
+                (
+                    "not-found",
+                    "Not found",
+                    detail.clone(),
+                    vec![FieldError::new(field, detail)],
+                )
+            }
+            Self::NoRoute => (
+                "no-route",
+                "No such route",
+                problem.detail.clone(),
+                Vec::new(),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                "payload-too-large",
+                "Payload too large",
+                format!("the request body is larger than the limit of {limit} bytes"),
+                Vec::new(),
+            ),
+            Self::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the request body as JSON with Content-Type: application/json".to_owned(),
+                Vec::new(),
+            ),
+            Self::Unavailable => (
+                "unavailable",
+                "Service unavailable",
+                "the store cannot accept writes right now; retry shortly".to_owned(),
+                Vec::new(),
+            ),
+            Self::Internal(_) => (
+                "internal",
+                "Internal server error",
+                problem.detail.clone(),
+                Vec::new(),
+            ),
+        };
+        problem.kind = format!("urn:launchpad:problem:{kind}");
+        problem.title = title.to_owned();
+        problem.detail = detail;
+        problem.errors = errors;
+        problem
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            // Runs inside the request span, so the log line carries the request id.
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        if let Self::Unavailable = self {
+            tracing::warn!("request refused: the store is unavailable");
+        }
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code())
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+            .json(&problem);
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response.extensions_mut().insert(problem);
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(missing) => Self::NotFound(missing),
+            StoreError::Closed | StoreError::Unavailable(_) => Self::Unavailable,
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("a blocking store read failed: {e}"))
+    }
+}

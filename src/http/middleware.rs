@@ -1,0 +1,118 @@
+//! What wraps every request: its id, its span and log line, and the final
+//! shape of error bodies.
+//!
+//! * `X-Request-Id`: a sane id sent by the client is kept, otherwise one is
+//!   minted; either way the response carries it.
+//! * One tracing span per request with the id, method, route pattern (never
+//!   the raw path, which holds ids), status and latency, closed by one
+//!   "request completed" line.
+//! * Every 4xx/5xx leaves as `application/problem+json` with `instance` and
+//!   `requestId` filled in, including errors actix produces itself.
+
+use super::error::{PROBLEM_JSON, Problem};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, available to handlers through request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Keeps a client's id only when it is a short token that is safe to log and echo.
+fn sane(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| sane(id))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route = %route,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let instance = req.path().to_owned();
+
+    let response = next.call(req).instrument(span.clone()).await?;
+    let mut response = finish_problem(response.map_into_boxed_body(), &instance, &request_id);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+
+    let status = response.status();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.record("status", status.as_u16());
+    span.record("latency_ms", latency_ms);
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!("request completed");
+        } else {
+            tracing::info!("request completed");
+        }
+    });
+    Ok(response)
+}
+
+/// Gives every error response a complete problem body.
+fn finish_problem(
+    response: ServiceResponse<BoxBody>,
+    instance: &str,
+    request_id: &str,
+) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let mut problem = response
+        .response()
+        .extensions()
+        .get::<Problem>()
+        .cloned()
+        .unwrap_or_else(|| Problem::for_status(status));
+    problem.instance = Some(instance.to_owned());
+    problem.request_id = Some(request_id.to_owned());
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    response.map_body(|head, _| {
+        head.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        BoxBody::new(body)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sane;
+
+    #[test]
+    fn only_short_plain_tokens_are_echoed_as_request_ids() {
+        assert!(sane("abc-123_x.y:z"));
+        assert!(!sane(""));
+        assert!(!sane("has space"));
+        assert!(!sane("new\nline"));
+        assert!(!sane(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,85 @@
+//! The HTTP surface: routes, body parsing, errors and request middleware.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+
+use actix_cors::Cors;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use error::ApiError;
+use routes::{checklists, health, projects, tasks};
+
+/// Registers every route. The OpenAPI document lists the same set; a test
+/// keeps them in step.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health))
+        .service(
+            web::scope("/api/v1")
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::field("query", format!("the query string is malformed: {e}")).into()
+                }))
+                .route("/openapi.json", web::get().to(openapi::serve_document))
+                .service(
+                    web::resource("/projects")
+                        .route(web::get().to(projects::list))
+                        .route(web::post().to(projects::create)),
+                )
+                .service(
+                    web::resource("/projects/{projectId}")
+                        .route(web::get().to(projects::get))
+                        .route(web::patch().to(projects::update))
+                        .route(web::delete().to(projects::delete)),
+                )
+                .service(
+                    web::resource("/projects/{projectId}/checklists")
+                        .route(web::post().to(checklists::create)),
+                )
+                .service(
+                    web::resource("/projects/{projectId}/checklists/{checklistId}")
+                        .route(web::patch().to(checklists::update))
+                        .route(web::delete().to(checklists::delete)),
+                )
+                .service(
+                    web::resource("/projects/{projectId}/checklists/{checklistId}/tasks")
+                        .route(web::post().to(tasks::create)),
+                )
+                .service(
+                    web::resource("/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}")
+                        .route(web::patch().to(tasks::update))
+                        .route(web::delete().to(tasks::delete)),
+                ),
+        )
+        .default_service(web::to(no_route));
+}
+
+async fn no_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NoRoute)
+}
+
+/// CORS from an explicit allowlist. With an empty list no CORS headers are
+/// sent at all; same-origin requests are never blocked.
+pub fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .block_on_origin_mismatch(false)
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            middleware::REQUEST_ID,
+        ])
+        .expose_headers([middleware::REQUEST_ID, header::LINK, header::LOCATION])
+        .max_age(600);
+    for origin in allowed_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}

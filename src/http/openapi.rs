@@ -1,0 +1,45 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! served at `/api/v1/openapi.json`. A test checks it against the live routes.
+
+use super::dto;
+use super::error::{FieldError, Problem};
+use super::routes::{checklists, health, projects, tasks};
+use crate::domain::{Checklist, Project, Task, TaskStatus};
+use actix_web::HttpResponse;
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "LaunchPad API", version = "1", description = "Projects, checklists and tasks on the way to production."),
+    paths(
+        projects::list, projects::create, projects::get, projects::update, projects::delete,
+        checklists::create, checklists::update, checklists::delete,
+        tasks::create, tasks::update, tasks::delete,
+        health::health,
+    ),
+    components(schemas(
+        Project, Checklist, Task, TaskStatus, Problem, FieldError,
+        dto::CreateProject, dto::UpdateProject, dto::ChecklistBody, dto::CreateTask, dto::UpdateTask,
+    )),
+    tags(
+        (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "operations"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The document as JSON, rendered once.
+pub fn document_json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_json()
+            .expect("the OpenAPI document serializes")
+    })
+}
+
+pub async fn serve_document() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document_json())
+}

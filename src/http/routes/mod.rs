@@ -1,0 +1,61 @@
+//! One module per resource; each handler parses, calls the store, answers.
+
+pub mod checklists;
+pub mod health;
+pub mod projects;
+pub mod tasks;
+
+use super::error::{ApiError, FieldError};
+use super::extract::path_id;
+use crate::domain::{ChecklistId, ProjectId, TaskId};
+
+/// The ids in a task path, all parsed, every bad one reported.
+fn parse_ids(
+    project: &str,
+    checklist: Option<&str>,
+    task: Option<&str>,
+) -> Result<(ProjectId, Option<ChecklistId>, Option<TaskId>), ApiError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let project = path_id(project, "projectId", ProjectId::parse)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let checklist = checklist.and_then(|raw| {
+        path_id(raw, "checklistId", ChecklistId::parse)
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
+    let task = task.and_then(|raw| {
+        path_id(raw, "taskId", TaskId::parse)
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
+    match project {
+        Some(project) if errors.is_empty() => Ok((project, checklist, task)),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+pub(crate) fn project_id(raw: &str) -> Result<ProjectId, ApiError> {
+    parse_ids(raw, None, None).map(|(p, _, _)| p)
+}
+
+pub(crate) fn checklist_ids(
+    project: &str,
+    checklist: &str,
+) -> Result<(ProjectId, ChecklistId), ApiError> {
+    let (p, c, _) = parse_ids(project, Some(checklist), None)?;
+    Ok((p, c.expect("parsed when present")))
+}
+
+pub(crate) fn task_ids(
+    project: &str,
+    checklist: &str,
+    task: &str,
+) -> Result<(ProjectId, ChecklistId, TaskId), ApiError> {
+    let (p, c, t) = parse_ids(project, Some(checklist), Some(task))?;
+    Ok((
+        p,
+        c.expect("parsed when present"),
+        t.expect("parsed when present"),
+    ))
+}

@@ -1,0 +1,145 @@
+//! `/api/v1/projects` and `/api/v1/projects/{projectId}`.
+
+use super::project_id;
+use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
+use crate::http::dto::{CreateProject, UpdateProject};
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{JsonBody, path_id};
+use crate::store::Store;
+use actix_web::http::header::{LINK, LOCATION};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+
+/// Paging through projects in creation order.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Projects per page, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+    /// The `cursor` from the previous page's `Link: <…>; rel="next"` header.
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(&self) -> Result<(usize, Option<ProjectId>), ApiError> {
+        let limit = match &self.limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::field(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        let cursor = match &self.cursor {
+            None => None,
+            Some(raw) => Some(
+                path_id(raw, "cursor", ProjectId::parse)
+                    .map_err(|e| ApiError::Validation(vec![e]))?,
+            ),
+        };
+        Ok((limit, cursor))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of projects with their checklists and tasks", body = [Project],
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "A bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    store: web::Data<Store>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = query.parse()?;
+    let page = web::block(move || store.list_projects(after, limit)).await??;
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = page.next {
+        response.insert_header((
+            LINK,
+            format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\""),
+        ));
+    }
+    Ok(response.json(page.projects))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
+    responses(
+        (status = 201, description = "Created and durable", body = Project),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    store: web::Data<Store>,
+    body: JsonBody<CreateProject>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewProject::try_from(body.0)?;
+    let project = store.create_project(new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/projects/{}", project.id)))
+        .json(project))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}", tag = "projects",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = Project),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = project_id(&path)?;
+    let project = web::block(move || store.get_project(id)).await??;
+    Ok(HttpResponse::Ok().json(project))
+}
+
+#[utoipa::path(patch, path = "/api/v1/projects/{projectId}", tag = "projects", request_body = UpdateProject,
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, body = Project),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn update(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+    body: JsonBody<UpdateProject>,
+) -> Result<HttpResponse, ApiError> {
+    let id = project_id(&path)?;
+    let changes = ProjectChanges::try_from(body.0)?;
+    Ok(HttpResponse::Ok().json(store.update_project(id, changes).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/projects/{projectId}", tag = "projects",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted with its checklists and tasks"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn delete(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = project_id(&path)?;
+    store.delete_project(id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,14 @@
+#![forbid(unsafe_code)]
+//! LaunchPad: a production-readiness tracker in one binary.
+//!
+//! The binary in `main.rs` only parses the command line and dispatches; every
+//! capability lives in this library so tests drive the real application.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,346 @@
+//! The embedded store: one redb file, `launchpad.redb`, in the data folder.
+//!
+//! Reads run in their own read transactions and never wait for the writer;
+//! every change goes through the group-commit [`writer`]. Opening the store
+//! runs the [`migrations`] and, on a new store, loads the demo data when the
+//! configuration asks for it.
+
+mod demo;
+pub mod migrations;
+mod ops;
+mod read;
+mod records;
+pub mod tables;
+mod writer;
+
+use crate::domain::{
+    Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
+    Task, TaskChanges, TaskId,
+};
+use read::Tables;
+use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+pub use writer::{MAX_BATCH, WriterOptions};
+
+/// The store file's name inside the data folder.
+pub const FILE_NAME: &str = "launchpad.redb";
+
+/// Which record a request named that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Project(ProjectId),
+    Checklist(ChecklistId),
+    Task(TaskId),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0:?} not found")]
+    NotFound(Missing),
+    #[error("the store at {0} is held by another process (is `launchpad serve` running?)")]
+    Locked(PathBuf),
+    #[error(
+        "the store's schema version {found} is newer than this binary supports ({supported}); run a newer launchpad or restore a backup taken by this version"
+    )]
+    TooNew { found: u32, supported: u32 },
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("the store could not commit: {0}")]
+    Unavailable(String),
+    #[error("the store holds a record it cannot read: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Storage(#[from] redb::Error),
+    #[error("{0}")]
+    Io(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                Self::Storage(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::TableError,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+impl From<redb::DatabaseError> for StoreError {
+    fn from(e: redb::DatabaseError) -> Self {
+        Self::Storage(e.into())
+    }
+}
+
+/// How to open the store, from configuration.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub data_dir: PathBuf,
+    /// redb's page cache; its default of 1 GiB would dwarf a small instance.
+    pub cache_bytes: usize,
+    pub quick_repair: bool,
+    pub demo_data: bool,
+}
+
+/// A handle to the open store; cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    writer: writer::Writer,
+    path: PathBuf,
+}
+
+/// One page of the project list.
+pub struct ProjectPage {
+    pub projects: Vec<Project>,
+    /// The cursor for the next page, when there is one.
+    pub next: Option<ProjectId>,
+}
+
+impl Store {
+    /// Opens (or creates) the store, migrates it and starts the writer.
+    pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let path = options.data_dir.join(FILE_NAME);
+        let db = Arc::new(open_database(&path, options.cache_bytes)?);
+        let from = migrations::run(&db)?;
+        if from < migrations::latest_version() {
+            tracing::info!(from, to = migrations::latest_version(), "store migrated");
+        }
+        let writer = writer::Writer::start(
+            Arc::clone(&db),
+            WriterOptions {
+                quick_repair: options.quick_repair,
+            },
+        )?;
+        let store = Self { db, writer, path };
+        if options.demo_data {
+            store.writer.submit(demo::seed_if_new).await?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lets queued changes commit and stops the writer. Reads keep working
+    /// until the last handle is dropped, which closes the file.
+    pub async fn close(&self) {
+        self.writer.shutdown().await;
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(
+            &Tables<'_, redb::ReadOnlyTable<u128, &'static [u8]>, CompositeTable, CompositeTable>,
+        ) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.db.begin_read()?;
+        let projects = tx.open_table(tables::PROJECTS)?;
+        let checklists = tx.open_table(tables::CHECKLISTS)?;
+        let tasks = tx.open_table(tables::TASKS)?;
+        f(&Tables {
+            projects: &projects,
+            checklists: &checklists,
+            tasks: &tasks,
+        })
+    }
+
+    /// A page of projects in creation order, each with its checklists and tasks.
+    pub fn list_projects(
+        &self,
+        after: Option<ProjectId>,
+        limit: usize,
+    ) -> Result<ProjectPage, StoreError> {
+        self.read(|t| {
+            let mut projects = t.projects_after(after, limit + 1)?;
+            let next = if projects.len() > limit {
+                projects.truncate(limit);
+                projects.last().map(|p| p.id)
+            } else {
+                None
+            };
+            Ok(ProjectPage { projects, next })
+        })
+    }
+
+    pub fn get_project(&self, id: ProjectId) -> Result<Project, StoreError> {
+        self.read(|t| {
+            t.project(id)?
+                .ok_or(StoreError::NotFound(Missing::Project(id)))
+        })
+    }
+
+    /// Row counts per table, for reports.
+    pub fn counts(&self) -> Result<[(&'static str, u64); 3], StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok([
+            ("projects", tx.open_table(tables::PROJECTS)?.len()?),
+            ("checklists", tx.open_table(tables::CHECKLISTS)?.len()?),
+            ("tasks", tx.open_table(tables::TASKS)?.len()?),
+        ])
+    }
+
+    pub async fn create_project(&self, new: NewProject) -> Result<Project, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::create_project(ctx, new))
+            .await
+    }
+
+    pub async fn update_project(
+        &self,
+        id: ProjectId,
+        changes: ProjectChanges,
+    ) -> Result<Project, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::update_project(ctx, id, changes))
+            .await
+    }
+
+    pub async fn delete_project(&self, id: ProjectId) -> Result<(), StoreError> {
+        self.writer
+            .submit(move |ctx| ops::delete_project(ctx, id))
+            .await
+    }
+
+    pub async fn create_checklist(
+        &self,
+        project: ProjectId,
+        new: NewChecklist,
+    ) -> Result<Checklist, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::create_checklist(ctx, project, new))
+            .await
+    }
+
+    pub async fn rename_checklist(
+        &self,
+        project: ProjectId,
+        id: ChecklistId,
+        new: NewChecklist,
+    ) -> Result<Checklist, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::rename_checklist(ctx, project, id, new))
+            .await
+    }
+
+    pub async fn delete_checklist(
+        &self,
+        project: ProjectId,
+        id: ChecklistId,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .submit(move |ctx| ops::delete_checklist(ctx, project, id))
+            .await
+    }
+
+    pub async fn create_task(
+        &self,
+        project: ProjectId,
+        checklist: ChecklistId,
+        new: NewTask,
+    ) -> Result<Task, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::create_task(ctx, project, checklist, new))
+            .await
+    }
+
+    pub async fn update_task(
+        &self,
+        project: ProjectId,
+        checklist: ChecklistId,
+        id: TaskId,
+        changes: TaskChanges,
+    ) -> Result<Task, StoreError> {
+        self.writer
+            .submit(move |ctx| ops::update_task(ctx, project, checklist, id, changes))
+            .await
+    }
+
+    pub async fn delete_task(
+        &self,
+        project: ProjectId,
+        checklist: ChecklistId,
+        id: TaskId,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .submit(move |ctx| ops::delete_task(ctx, project, checklist, id))
+            .await
+    }
+}
+
+type CompositeTable = redb::ReadOnlyTable<(u128, u128), &'static [u8]>;
+
+fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|e| {
+            StoreError::Io(format!("creating the data folder {}: {e}", dir.display()))
+        })?;
+    }
+    Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(path)
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
+            other => other.into(),
+        })
+}
+
+/// Creates the data folder readable by its owner only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// What `launchpad migrate --plan` reports, read without changing anything.
+pub struct MigrationPlan {
+    pub path: PathBuf,
+    /// `None` when no store exists yet.
+    pub current: Option<u32>,
+    pub pending: Vec<&'static migrations::Migration>,
+}
+
+/// Reads the schema version of the store in `data_dir` without writing to it.
+pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
+    let path = data_dir.join(FILE_NAME);
+    if !path.exists() {
+        return Ok(MigrationPlan {
+            path,
+            current: None,
+            pending: migrations::pending(0).collect(),
+        });
+    }
+    let db = redb::ReadOnlyDatabase::open(&path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.clone()),
+        other => other.into(),
+    })?;
+    let tx = db.begin_read()?;
+    let current = match tx.open_table(tables::META) {
+        Ok(meta) => migrations::version_in(&meta)?,
+        Err(redb::TableError::TableDoesNotExist(_)) => 0,
+        Err(e) => return Err(e.into()),
+    };
+    if current > migrations::latest_version() {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: migrations::latest_version(),
+        });
+    }
+    Ok(MigrationPlan {
+        path,
+        current: Some(current),
+        pending: migrations::pending(current).collect(),
+    })
+}

@@ -1,0 +1,254 @@
+//! The changes the writer applies, one function per API write.
+//!
+//! Each function checks everything it needs (parents exist, the row exists)
+//! before its first write, so a refused change leaves the batch's transaction
+//! exactly as it found it.
+
+use super::read::{Tables, children_of};
+use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
+use super::tables::{CHECKLISTS, PROJECTS, TASKS};
+use super::writer::WriteCtx;
+use super::{Missing, StoreError};
+use crate::domain::{
+    Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
+    Task, TaskChanges, TaskId,
+};
+use redb::{ReadableTable, Table};
+
+type Composite<'t> = Table<'t, (u128, u128), &'static [u8]>;
+
+fn not_found<T>(missing: Missing) -> Result<T, StoreError> {
+    Err(StoreError::NotFound(missing))
+}
+
+fn require_project(
+    projects: &Table<'_, u128, &'static [u8]>,
+    id: ProjectId,
+) -> Result<(), StoreError> {
+    match projects.get(id.as_u128())? {
+        Some(_) => Ok(()),
+        None => not_found(Missing::Project(id)),
+    }
+}
+
+/// Loads a checklist row, saying whether the project or the checklist is missing.
+fn checklist_row(
+    projects: &Table<'_, u128, &'static [u8]>,
+    checklists: &Composite<'_>,
+    project: ProjectId,
+    id: ChecklistId,
+) -> Result<ChecklistRecord, StoreError> {
+    require_project(projects, project)?;
+    match checklists.get((project.as_u128(), id.as_u128()))? {
+        Some(row) => decode("checklist", row.value()),
+        None => not_found(Missing::Checklist(id)),
+    }
+}
+
+pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project, StoreError> {
+    let id = ProjectId::from_u128(ctx.mint_id());
+    let record = ProjectRecord {
+        name: new.name,
+        description: new.description,
+        owner_email: new.owner_email,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    ctx.tx
+        .open_table(PROJECTS)?
+        .insert(id.as_u128(), encode(&record).as_slice())?;
+    Ok(record.into_project(id, Vec::new()))
+}
+
+pub fn update_project(
+    ctx: &mut WriteCtx<'_>,
+    id: ProjectId,
+    changes: ProjectChanges,
+) -> Result<Project, StoreError> {
+    let mut projects = ctx.tx.open_table(PROJECTS)?;
+    let mut record: ProjectRecord = match projects.get(id.as_u128())? {
+        Some(row) => decode("project", row.value())?,
+        None => return not_found(Missing::Project(id)),
+    };
+    if let Some(name) = changes.name {
+        record.name = name;
+    }
+    if let Some(description) = changes.description {
+        record.description = description;
+    }
+    if let Some(owner_email) = changes.owner_email {
+        record.owner_email = owner_email;
+    }
+    record.updated_at = ctx.now;
+    projects.insert(id.as_u128(), encode(&record).as_slice())?;
+    let checklists = ctx.tx.open_table(CHECKLISTS)?;
+    let tasks = ctx.tx.open_table(TASKS)?;
+    let tables = Tables {
+        projects: &projects,
+        checklists: &checklists,
+        tasks: &tasks,
+    };
+    Ok(record.into_project(id, tables.checklists_of(id)?))
+}
+
+pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), StoreError> {
+    let mut projects = ctx.tx.open_table(PROJECTS)?;
+    require_project(&projects, id)?;
+    let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
+    let mut tasks = ctx.tx.open_table(TASKS)?;
+    let mut owned = Vec::new();
+    for row in checklists.range(children_of(id.as_u128()))? {
+        owned.push(row?.0.value().1);
+    }
+    for checklist in owned {
+        tasks.retain_in(children_of(checklist), |_, _| false)?;
+    }
+    checklists.retain_in(children_of(id.as_u128()), |_, _| false)?;
+    projects.remove(id.as_u128())?;
+    Ok(())
+}
+
+pub fn create_checklist(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    new: NewChecklist,
+) -> Result<Checklist, StoreError> {
+    require_project(&ctx.tx.open_table(PROJECTS)?, project)?;
+    let id = ChecklistId::from_u128(ctx.mint_id());
+    let record = ChecklistRecord {
+        name: new.name,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    ctx.tx.open_table(CHECKLISTS)?.insert(
+        (project.as_u128(), id.as_u128()),
+        encode(&record).as_slice(),
+    )?;
+    Ok(record.into_checklist(id, project, Vec::new()))
+}
+
+pub fn rename_checklist(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    id: ChecklistId,
+    new: NewChecklist,
+) -> Result<Checklist, StoreError> {
+    let projects = ctx.tx.open_table(PROJECTS)?;
+    let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
+    let mut record = checklist_row(&projects, &checklists, project, id)?;
+    record.name = new.name;
+    record.updated_at = ctx.now;
+    checklists.insert(
+        (project.as_u128(), id.as_u128()),
+        encode(&record).as_slice(),
+    )?;
+    let tasks = ctx.tx.open_table(TASKS)?;
+    let tables = Tables {
+        projects: &projects,
+        checklists: &checklists,
+        tasks: &tasks,
+    };
+    Ok(record.into_checklist(id, project, tables.tasks_of(id)?))
+}
+
+pub fn delete_checklist(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    id: ChecklistId,
+) -> Result<(), StoreError> {
+    let projects = ctx.tx.open_table(PROJECTS)?;
+    let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
+    checklist_row(&projects, &checklists, project, id)?;
+    ctx.tx
+        .open_table(TASKS)?
+        .retain_in(children_of(id.as_u128()), |_, _| false)?;
+    checklists.remove((project.as_u128(), id.as_u128()))?;
+    Ok(())
+}
+
+pub fn create_task(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    checklist: ChecklistId,
+    new: NewTask,
+) -> Result<Task, StoreError> {
+    {
+        let projects = ctx.tx.open_table(PROJECTS)?;
+        let checklists = ctx.tx.open_table(CHECKLISTS)?;
+        checklist_row(&projects, &checklists, project, checklist)?;
+    }
+    let id = TaskId::from_u128(ctx.mint_id());
+    let record = TaskRecord {
+        title: new.title,
+        status: Default::default(),
+        notes: new.notes,
+        due_date: new.due_date,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    ctx.tx.open_table(TASKS)?.insert(
+        (checklist.as_u128(), id.as_u128()),
+        encode(&record).as_slice(),
+    )?;
+    Ok(record.into_task(id, checklist))
+}
+
+/// Loads a task row after checking its project and checklist, naming the first missing one.
+fn task_row(
+    ctx: &WriteCtx<'_>,
+    tasks: &Composite<'_>,
+    project: ProjectId,
+    checklist: ChecklistId,
+    id: TaskId,
+) -> Result<TaskRecord, StoreError> {
+    {
+        let projects = ctx.tx.open_table(PROJECTS)?;
+        let checklists = ctx.tx.open_table(CHECKLISTS)?;
+        checklist_row(&projects, &checklists, project, checklist)?;
+    }
+    match tasks.get((checklist.as_u128(), id.as_u128()))? {
+        Some(row) => decode("task", row.value()),
+        None => not_found(Missing::Task(id)),
+    }
+}
+
+pub fn update_task(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    checklist: ChecklistId,
+    id: TaskId,
+    changes: TaskChanges,
+) -> Result<Task, StoreError> {
+    let mut tasks = ctx.tx.open_table(TASKS)?;
+    let mut record = task_row(ctx, &tasks, project, checklist, id)?;
+    if let Some(status) = changes.status {
+        record.status = status;
+    }
+    if let Some(title) = changes.title {
+        record.title = title;
+    }
+    if let Some(notes) = changes.notes {
+        record.notes = notes;
+    }
+    if let Some(due_date) = changes.due_date {
+        record.due_date = due_date;
+    }
+    record.updated_at = ctx.now;
+    tasks.insert(
+        (checklist.as_u128(), id.as_u128()),
+        encode(&record).as_slice(),
+    )?;
+    Ok(record.into_task(id, checklist))
+}
+
+pub fn delete_task(
+    ctx: &mut WriteCtx<'_>,
+    project: ProjectId,
+    checklist: ChecklistId,
+    id: TaskId,
+) -> Result<(), StoreError> {
+    let mut tasks = ctx.tx.open_table(TASKS)?;
+    task_row(ctx, &tasks, project, checklist, id)?;
+    tasks.remove((checklist.as_u128(), id.as_u128()))?;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Assembling nested projects from the three tables.
+//!
+//! The functions are generic over [`ReadableTable`], so the same code serves
+//! a read transaction (readers never wait for the writer) and the writer's own
+//! transaction when it answers with the value it just changed.
+
+use super::StoreError;
+use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
+use crate::domain::{Checklist, ChecklistId, Project, ProjectId, Task, TaskId};
+use redb::ReadableTable;
+
+/// The three tables a nested project is read from, borrowed from either a
+/// read transaction or the writer's transaction.
+pub struct Tables<'a, P, C, T> {
+    pub projects: &'a P,
+    pub checklists: &'a C,
+    pub tasks: &'a T,
+}
+
+/// The full key range of one parent's children in a composite-key table.
+pub fn children_of(parent: u128) -> std::ops::RangeInclusive<(u128, u128)> {
+    (parent, 0)..=(parent, u128::MAX)
+}
+
+impl<P, C, T> Tables<'_, P, C, T>
+where
+    P: ReadableTable<u128, &'static [u8]>,
+    C: ReadableTable<(u128, u128), &'static [u8]>,
+    T: ReadableTable<(u128, u128), &'static [u8]>,
+{
+    pub fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
+        let Some(row) = self.projects.get(id.as_u128())? else {
+            return Ok(None);
+        };
+        let record: ProjectRecord = decode("project", row.value())?;
+        Ok(Some(record.into_project(id, self.checklists_of(id)?)))
+    }
+
+    /// Up to `limit` projects in creation order, starting after `after`.
+    pub fn projects_after(
+        &self,
+        after: Option<ProjectId>,
+        limit: usize,
+    ) -> Result<Vec<Project>, StoreError> {
+        let range = match after {
+            Some(id) => self.projects.range((id.as_u128().saturating_add(1))..)?,
+            None => self.projects.range(0..)?,
+        };
+        let mut out = Vec::with_capacity(limit.min(256));
+        for row in range.take(limit) {
+            let (key, value) = row?;
+            let id = ProjectId::from_u128(key.value());
+            let record: ProjectRecord = decode("project", value.value())?;
+            out.push(record.into_project(id, self.checklists_of(id)?));
+        }
+        Ok(out)
+    }
+
+    pub fn checklists_of(&self, project: ProjectId) -> Result<Vec<Checklist>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.checklists.range(children_of(project.as_u128()))? {
+            let (key, value) = row?;
+            let id = ChecklistId::from_u128(key.value().1);
+            let record: ChecklistRecord = decode("checklist", value.value())?;
+            out.push(record.into_checklist(id, project, self.tasks_of(id)?));
+        }
+        Ok(out)
+    }
+
+    pub fn tasks_of(&self, checklist: ChecklistId) -> Result<Vec<Task>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.tasks.range(children_of(checklist.as_u128()))? {
+            let (key, value) = row?;
+            let record: TaskRecord = decode("task", value.value())?;
+            out.push(record.into_task(TaskId::from_u128(key.value().1), checklist));
+        }
+        Ok(out)
+    }
+}
