@@ -44,6 +44,10 @@ pub enum StoreError {
         "the store's schema version {found} is newer than this binary supports ({supported}); run a newer launchpad or restore a backup taken by this version"
     )]
     TooNew { found: u32, supported: u32 },
+    #[error(
+        "the store at {0} was not closed cleanly and needs the repair that `launchpad serve` runs at start; start the service once (or run `launchpad migrate`) and look again"
+    )]
+    NeedsRepair(PathBuf),
     #[error("the store is shutting down")]
     Closed,
     #[error("the store could not commit: {0}")]
@@ -129,10 +133,22 @@ impl Store {
         &self.path
     }
 
-    /// Lets queued changes commit and stops the writer. Reads keep working
-    /// until the last handle is dropped, which closes the file.
-    pub async fn close(&self) {
+    /// Lets queued changes commit, stops the writer and closes the file.
+    ///
+    /// Other handles (a request still finishing its read) keep the file open
+    /// until they drop; this waits up to five seconds for them so that a
+    /// caller may reopen the store as soon as this returns.
+    pub async fn close(self) {
         self.writer.shutdown().await;
+        for _ in 0..500 {
+            if Arc::strong_count(&self.db) == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        if Arc::strong_count(&self.db) > 1 {
+            tracing::warn!("the store is still in use; it closes when the last read ends");
+        }
     }
 
     fn read<T>(
@@ -324,6 +340,7 @@ pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
     }
     let db = redb::ReadOnlyDatabase::open(&path).map_err(|e| match e {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.clone()),
+        redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.clone()),
         other => other.into(),
     })?;
     let tx = db.begin_read()?;

@@ -74,7 +74,15 @@ impl Writer {
         let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(&db, inbox, ids, options))
+            .spawn(move || {
+                let stop = run(&db, inbox, ids, options);
+                // Release the database before saying we are done, so the
+                // caller can rely on the file closing with the last handle.
+                drop(db);
+                if let Some(done) = stop {
+                    let _ = done.send(());
+                }
+            })
             .map_err(|e| StoreError::Io(format!("starting the writer thread: {e}")))?;
         Ok(Self { queue })
     }
@@ -116,12 +124,13 @@ impl Writer {
     }
 }
 
+/// The writer loop; returns the shutdown acknowledgement to send, if any.
 fn run(
     db: &Database,
     mut inbox: mpsc::Receiver<Command>,
     mut ids: IdMinter,
     options: WriterOptions,
-) {
+) -> Option<oneshot::Sender<()>> {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stop: Option<oneshot::Sender<()>> = None;
     while stop.is_none() {
@@ -142,9 +151,7 @@ fn run(
         }
     }
     tracing::info!("store writer stopped");
-    if let Some(done) = stop {
-        let _ = done.send(());
-    }
+    stop
 }
 
 fn commit_batch(db: &Database, batch: &mut Vec<Job>, ids: &mut IdMinter, options: WriterOptions) {

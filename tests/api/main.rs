@@ -1,1 +1,13 @@
+//! Integration tests: the real application on port 0 with a temporary data
+//! folder, driven over HTTP; CLI tests run the built binary.
 
+mod bad_input;
+mod checklists;
+mod cli;
+mod helpers;
+mod http_basics;
+mod logs;
+mod openapi;
+mod persistence;
+mod projects;
+mod tasks;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one test command: installs what a fresh machine lacks, then runs the
+# formatter check, clippy with warnings as errors, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages the tests need: curl (CLI tests talk to the binary), git
+# (the build records the commit), and a C toolchain for crates that build C.
+need_apt=()
+command -v curl >/dev/null || need_apt+=(curl)
+command -v git >/dev/null || need_apt+=(git)
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v kill >/dev/null || need_apt+=(procps)
+if ((${#need_apt[@]})); then
+    log "installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+    echo "cargo is not installed; install Rust from https://rustup.rs and run again" >&2
+    exit 1
+fi
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+
+log "cargo test"
+cargo test --all-targets --locked

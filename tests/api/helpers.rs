@@ -1,0 +1,318 @@
+//! Starting the real application for a test and talking to it.
+
+use launchpad::config::{Overrides, Settings};
+use launchpad::startup::Application;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: TempDir,
+    handle: actix_web::dev::ServerHandle,
+    running: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// The app with default settings (demo data on) in a new folder.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The app with an empty store.
+pub async fn spawn_empty_app() -> TestApp {
+    spawn_app_with(&[("LAUNCHPAD_DEMO_DATA", "false")]).await
+}
+
+/// The app configured through `LAUNCHPAD_*` variables, as an operator would.
+pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    spawn_app_in(TempDir::new().expect("a temporary folder"), env).await
+}
+
+/// The app on an existing data folder, e.g. after a restart.
+pub async fn spawn_app_in(data_dir: TempDir, env: &[(&str, &str)]) -> TestApp {
+    let settings = settings_for(data_dir.path(), env);
+    let app = Application::build(&settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let running = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir,
+        handle,
+        running,
+    }
+}
+
+pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
+    let env: BTreeMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let overrides = Overrides {
+        config_file: None,
+        data_dir: Some(data_dir.to_owned()),
+        listen: Some("127.0.0.1:0".into()),
+    };
+    Settings::from_sources(&overrides, &env).expect("test settings are valid")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Stops gracefully, waits for the store to close and hands back the folder.
+    pub async fn stop(self) -> TempDir {
+        self.handle.stop(true).await;
+        self.running
+            .await
+            .expect("the server task joins")
+            .expect("the server stops cleanly");
+        self.data_dir
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Sends raw bytes with a given content type (or none).
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn create_project(&self, name: &str) -> Value {
+        created(
+            self.post_json("/api/v1/projects", &json!({ "name": name }))
+                .await,
+        )
+        .await
+    }
+
+    pub async fn create_checklist(&self, project: &str, name: &str) -> Value {
+        created(
+            self.post_json(
+                &format!("/api/v1/projects/{project}/checklists"),
+                &json!({ "name": name }),
+            )
+            .await,
+        )
+        .await
+    }
+
+    pub async fn create_task(&self, project: &str, checklist: &str, title: &str) -> Value {
+        let path = format!("/api/v1/projects/{project}/checklists/{checklist}/tasks");
+        created(self.post_json(&path, &json!({ "title": title })).await).await
+    }
+
+    /// Every project, following `Link` headers page by page.
+    pub async fn all_projects(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut next = Some("/api/v1/projects?limit=200".to_owned());
+        while let Some(path) = next {
+            let response = self.get(&path).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            next = next_link(&response);
+            let page: Vec<Value> = response.json().await.expect("a JSON array");
+            out.extend(page);
+        }
+        out
+    }
+}
+
+/// Asserts a 201 and returns the body.
+pub async fn created(response: Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(status, StatusCode::CREATED, "unexpected answer: {body}");
+    body
+}
+
+/// The path of a `Link: <…>; rel="next"` header, if any.
+pub fn next_link(response: &Response) -> Option<String> {
+    let link = response.headers().get("link")?.to_str().ok()?;
+    let start = link.find('<')? + 1;
+    let end = link.find('>')?;
+    link.contains("rel=\"next\"")
+        .then(|| link[start..end].to_owned())
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .expect("a content type")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("a request id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.expect("a problem body");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["requestId"], request_id.as_str());
+    for field in ["type", "title", "detail", "instance"] {
+        assert!(body[field].is_string(), "problem lacks {field}: {body}");
+    }
+    body
+}
+
+/// The fields named in a problem's `errors`.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map_or_else(Vec::new, |errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+}
+
+/// Path to the built binary, for CLI tests.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_launchpad"))
+}
+
+/// The real binary running `serve`, with its stdout collected line by line.
+pub struct RunningBinary {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Starts `launchpad serve` on port 0 in `data_dir` and waits until it serves.
+pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_clear()
+        .env("LAUNCHPAD_LOG_FORMAT", "json")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("piped stdout");
+    let sink = std::sync::Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Ok(event) = serde_json::from_str::<Value>(&line)
+                && event["fields"]["message"] == "launchpad is serving"
+            {
+                let _ = port_tx.send(event["fields"]["port"].as_u64().unwrap_or(0) as u16);
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let port = port_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| {
+            let _ = child.kill();
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).ok();
+            panic!(
+                "the binary did not start serving; stderr: {stderr}; stdout: {:?}",
+                lines.lock().unwrap()
+            );
+        });
+    RunningBinary { child, port, lines }
+}
+
+impl RunningBinary {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Sends a signal by name (TERM, INT, KILL) with the system's `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `secs`.
+    pub fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the process did not exit within {secs}s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    pub fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+impl Drop for RunningBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

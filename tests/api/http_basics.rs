@@ -1,0 +1,157 @@
+use crate::helpers::{problem, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+
+    for path in [
+        "/api/v1/projects",
+        "/health",
+        "/api/v1/projects/not-a-uuid",
+        "/nowhere",
+    ] {
+        let response = app.get(path).await;
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .expect("x-request-id")
+            .to_str()
+            .unwrap();
+        assert!(!id.is_empty(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_sane_client_request_id_is_echoed_and_an_unsafe_one_replaced() {
+    let app = spawn_app().await;
+
+    let echoed = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-42.a_b:c")
+        .send()
+        .await
+        .unwrap();
+    let replaced = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "<script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(echoed.headers()["x-request-id"], "trace-42.a_b:c");
+    assert_ne!(
+        replaced.headers()["x-request-id"],
+        "<script>alert(1)</script>"
+    );
+}
+
+#[tokio::test]
+async fn health_answers_200() {
+    let app = spawn_app().await;
+
+    let response = app.get("/health").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_unknown_api_route_is_a_problem_404() {
+    let app = spawn_app().await;
+
+    let body = problem(app.get("/api/v1/projectz").await, StatusCode::NOT_FOUND).await;
+
+    assert_eq!(body["type"], "urn:launchpad:problem:no-route");
+    assert_eq!(body["instance"], "/api/v1/projectz");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_problem_405() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .put(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap();
+
+    problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+}
+
+#[tokio::test]
+async fn cross_origin_requests_get_no_cors_headers_by_default() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_allowlisted_origin_gets_cors_headers_and_others_do_not() {
+    let app = spawn_app_with(&[(
+        "LAUNCHPAD_HTTP_CORS_ALLOWED_ORIGINS",
+        "https://app.example.com, http://localhost:5173",
+    )])
+    .await;
+
+    let allowed = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    let refused = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/projects"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "PATCH")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let methods = preflight.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(methods.contains("PATCH"), "{methods}");
+}

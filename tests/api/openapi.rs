@@ -1,0 +1,198 @@
+//! The OpenAPI document and the live routes must agree.
+
+use crate::helpers::spawn_app;
+use serde_json::Value;
+
+/// Every route of the v1 contract (DESIGN §2), as method and path template.
+const CONTRACT: &[(&str, &str)] = &[
+    ("get", "/api/v1/projects"),
+    ("post", "/api/v1/projects"),
+    ("get", "/api/v1/projects/{projectId}"),
+    ("patch", "/api/v1/projects/{projectId}"),
+    ("delete", "/api/v1/projects/{projectId}"),
+    ("post", "/api/v1/projects/{projectId}/checklists"),
+    (
+        "patch",
+        "/api/v1/projects/{projectId}/checklists/{checklistId}",
+    ),
+    (
+        "delete",
+        "/api/v1/projects/{projectId}/checklists/{checklistId}",
+    ),
+    (
+        "post",
+        "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks",
+    ),
+    (
+        "patch",
+        "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}",
+    ),
+    (
+        "delete",
+        "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}",
+    ),
+];
+
+async fn document() -> Value {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete", "head", "options"]
+                .contains(&method.as_str())
+            {
+                ops.push((method.clone(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1() {
+    let doc = document().await;
+
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "LaunchPad API");
+}
+
+#[tokio::test]
+async fn the_document_lists_every_contract_route() {
+    let doc = document().await;
+    let documented = operations(&doc);
+
+    for (method, path) in CONTRACT {
+        assert!(
+            documented.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} is not documented"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served_by_a_real_route() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let id = "0190f5a2-7b3c-7def-8abc-0123456789ab";
+
+    for (method, path) in operations(&doc) {
+        let concrete = path
+            .replace("{projectId}", id)
+            .replace("{checklistId}", id)
+            .replace("{taskId}", id);
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method.clone(), app.url(&concrete))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(
+            status, 405,
+            "{method} {path} is documented but the server has no such method"
+        );
+        assert_ne!(
+            body["type"], "urn:launchpad:problem:no-route",
+            "{method} {path} is documented but not routed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_routed_operation_is_documented() {
+    // Probe each method on each documented path template: whatever the
+    // server routes (anything but 405 / no-route) must be in the document.
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let documented = operations(&doc);
+    let id = "0190f5a2-7b3c-7def-8abc-0123456789ab";
+    let paths: std::collections::BTreeSet<String> =
+        documented.iter().map(|(_, p)| p.clone()).collect();
+
+    for path in paths {
+        let concrete = path
+            .replace("{projectId}", id)
+            .replace("{checklistId}", id)
+            .replace("{taskId}", id);
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let response = app
+                .client
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    app.url(&concrete),
+                )
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let routed = status != 405 && body["type"] != "urn:launchpad:problem:no-route";
+            let pair = (method.to_lowercase(), path.clone());
+            assert_eq!(
+                routed,
+                documented.contains(&pair),
+                "{method} {path}: routed={routed} but documented={}",
+                !routed
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn documented_schemas_use_the_contract_field_names() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+
+    let project: Vec<&str> = schemas["Project"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let task: Vec<&str> = schemas["Task"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+
+    for field in [
+        "id",
+        "name",
+        "description",
+        "ownerEmail",
+        "createdAt",
+        "updatedAt",
+        "checklists",
+    ] {
+        assert!(project.contains(&field), "Project lacks {field}");
+    }
+    for field in [
+        "id",
+        "checklistId",
+        "title",
+        "status",
+        "notes",
+        "dueDate",
+        "createdAt",
+        "updatedAt",
+    ] {
+        assert!(task.contains(&field), "Task lacks {field}");
+    }
+}
