@@ -93,3 +93,19 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
 fn text<T>(parsed: Result<T, crate::domain::TextError>) -> T {
     parsed.expect("demo data satisfies the domain rules")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_text_satisfies_the_domain_rules() {
+        assert!(ProjectName::parse("LaunchPad – v0 Readiness").is_ok());
+        for (name, tasks) in CHECKLISTS {
+            assert!(ChecklistName::parse(name).is_ok(), "{name}");
+            for (title, _) in tasks {
+                assert!(TaskTitle::parse(title).is_ok(), "{title}");
+            }
+        }
+    }
+}

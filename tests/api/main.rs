@@ -4,6 +4,7 @@
 mod bad_input;
 mod checklists;
 mod cli;
+mod docs;
 mod helpers;
 mod http_basics;
 mod logs;
