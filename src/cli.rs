@@ -48,6 +48,9 @@ pub struct GlobalArgs {
     /// Address and port to serve on [env: LAUNCHPAD_LISTEN] [default: 127.0.0.1:8080]
     #[arg(long, global = true, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
+    /// age identity that unwraps the data key [env: LAUNCHPAD_IDENTITY_FILE] [default: $CREDENTIALS_DIRECTORY/age-identity, or <data dir>/identity.age in development]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +76,56 @@ Migrations need the store to themselves: stop the service first to apply them.")
     /// Configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The data key and the age identity that protects it
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new age identity and print its public key (recipient)
+    #[command(after_help = "\
+Examples:
+  launchpad keys init --identity /etc/launchpad/identity.age
+  LAUNCHPAD_IDENTITY_FILE=/etc/launchpad/identity.age launchpad keys init
+
+Writes the file with mode 0600 and never overwrites one. Keep a copy
+somewhere safe: without it, personal data in the store cannot be read.")]
+    Init,
+    /// Show the data key's fingerprint, age, recipients and the field classification
+    #[command(after_help = "\
+Examples:
+  launchpad keys status
+  launchpad keys status --data-dir /var/lib/launchpad
+
+Asks the running server when there is one; otherwise reads the store.")]
+    Status,
+    /// Re-seal every personal field under a new data key, in one transaction
+    #[command(after_help = "\
+Examples:
+  launchpad keys rotate
+  launchpad keys rotate --data-dir /var/lib/launchpad --identity /etc/launchpad/identity.age
+
+Online through the running server when one holds the store, otherwise
+directly. Safe to interrupt: the store stays readable under exactly one key.
+See runbooks/key-rotation.md.")]
+    Rotate,
+    /// Wrap the data key for a new identity's recipient instead of the current one
+    #[command(after_help = "\
+Examples:
+  launchpad keys init --identity /etc/launchpad/identity-2027.age     # prints age1…
+  launchpad keys rewrap --to age1qz…                                  # then switch the identity
+
+After a rewrap only the new identity unwraps the data key: point
+identity_file at it before the next start. See runbooks/key-rotation.md.")]
+    Rewrap(RewrapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    /// The new identity's public key (age1…)
+    #[arg(long, value_name = "RECIPIENT")]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,9 +4,11 @@
 //! The binary in `main.rs` only parses the command line and dispatches; every
 //! capability lives in this library so tests drive the real application.
 
+pub mod admin;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod startup;

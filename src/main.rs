@@ -1,7 +1,7 @@
 //! The `launchpad` binary: parse the command line and dispatch.
 
 use clap::Parser;
-use launchpad::cli::{Cli, Command, ConfigCommand};
+use launchpad::cli::{Cli, Command, ConfigCommand, KeysCommand};
 use launchpad::commands;
 use launchpad::config::Overrides;
 use std::process::ExitCode;
@@ -12,11 +12,16 @@ fn main() -> ExitCode {
         config_file: cli.global.config,
         data_dir: cli.global.data_dir,
         listen: cli.global.listen,
+        identity: cli.global.identity,
     };
     let result = match &cli.command {
         Command::Serve => commands::serve(&overrides),
         Command::Migrate(args) => commands::migrate(&overrides, args),
         Command::Config(ConfigCommand::Check(args)) => commands::config_check(&overrides, args),
+        Command::Keys(KeysCommand::Init) => commands::keys::init(&overrides),
+        Command::Keys(KeysCommand::Status) => commands::keys::status(&overrides),
+        Command::Keys(KeysCommand::Rotate) => commands::keys::rotate(&overrides),
+        Command::Keys(KeysCommand::Rewrap(args)) => commands::keys::rewrap(&overrides, &args.to),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

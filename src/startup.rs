@@ -1,42 +1,64 @@
 //! Building the application: open the store, bind the listener, serve.
 //!
 //! The listener is bound here, so a test can ask for port 0 and read back the
-//! port it got. Shutdown on SIGTERM or SIGINT is actix's graceful stop: stop
+//! port it got. Shutdown on SIGTERM or SIGINT is a graceful stop: stop
 //! accepting, let in-flight requests finish within `http.shutdown_timeout_secs`,
 //! then the store's writer commits what is queued and the file is closed.
 
 use crate::config::Settings;
 use crate::http::{self, extract::BodyLimit};
-use crate::store::{Store, StoreOptions};
+use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use std::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    admin: tokio::task::JoinHandle<()>,
+    admin_socket: std::path::PathBuf,
+    signals: Signals,
+}
+
+/// SIGTERM and SIGINT, registered when the application is built so a
+/// signal that arrives right after start is already a graceful stop.
+struct Signals {
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 impl Application {
     /// Opens the store and binds the listener; nothing is served until
     /// [`Application::run_until_stopped`] is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let store = Store::open(&StoreOptions {
-            data_dir: settings.data_dir.clone(),
-            cache_bytes: settings.store.cache_size_mb * 1024 * 1024,
-            quick_repair: settings.store.quick_repair,
-            demo_data: settings.demo_data,
-        })
-        .await
-        .with_context(|| {
-            format!(
-                "opening the store in {}",
-                crate::config::display_path(&settings.data_dir)
-            )
-        })?;
+        let store = Store::open(&settings.store_options())
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the store in {}",
+                    crate::config::display_path(&settings.data_dir)
+                )
+            })?;
 
         let listener = TcpListener::bind(settings.listen).with_context(|| {
             format!(
@@ -60,6 +82,7 @@ impl Application {
                 .wrap(from_fn(http::middleware::observe))
                 .configure(http::configure)
         })
+        .disable_signals()
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs());
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
@@ -68,10 +91,18 @@ impl Application {
             .listen(listener)
             .context("serving on the bound listener")?
             .run();
+        let admin_listener = crate::admin::bind(&settings.data_dir)
+            .context("binding the admin socket in the data folder")?;
+        let admin = tokio::spawn(crate::admin::serve(admin_listener, store.clone()));
+        let admin_socket = crate::admin::socket_path(&settings.data_dir);
+        let signals = Signals::install().context("installing the SIGTERM and SIGINT handlers")?;
         Ok(Self {
             port,
             server,
             store,
+            admin,
+            admin_socket,
+            signals,
         })
     }
 
@@ -86,8 +117,29 @@ impl Application {
 
     /// Serves until stopped, then closes the store cleanly.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let served = self.server.await.context("running the HTTP server");
-        self.store.close().await;
+        let Self {
+            server,
+            store,
+            admin,
+            admin_socket,
+            mut signals,
+            ..
+        } = self;
+        let handle = server.handle();
+        tokio::pin!(server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            name = signals.next() => {
+                tracing::info!(signal = name, "stopping: no new connections; in-flight requests may finish");
+                // The server future must keep running to carry out the stop.
+                let (_, served) = tokio::join!(handle.stop(true), &mut server);
+                served
+            }
+        }
+        .context("running the HTTP server");
+        admin.abort();
+        let _ = std::fs::remove_file(&admin_socket);
+        store.close().await;
         tracing::info!("stopped; the store is closed");
         served
     }

@@ -59,6 +59,14 @@ pub const DATA_DIR: Key = Key {
         "folder holding the store; created with mode 0700",
     )
 };
+pub const IDENTITY_FILE: Key = Key {
+    flag: Some("--identity"),
+    ..key(
+        "identity_file",
+        "$CREDENTIALS_DIRECTORY/age-identity under systemd, else <data_dir>/identity.age (development only)",
+        "age X25519 identity that unwraps the data key; production needs one outside the data folder with mode 0600",
+    )
+};
 pub const DEMO_DATA: Key = key(
     "demo_data",
     "true",
@@ -110,6 +118,7 @@ pub const ALL: &[Key] = &[
     ENV,
     LISTEN,
     DATA_DIR,
+    IDENTITY_FILE,
     DEMO_DATA,
     BODY_LIMIT,
     CORS_ORIGINS,
@@ -126,11 +135,7 @@ pub const ALL: &[Key] = &[
 pub const DEPRECATED: &[(&str, &str)] = &[];
 
 /// `LAUNCHPAD_*` variables that are not configuration keys but are known.
-pub const OTHER_VARIABLES: &[&str] = &[
-    "LAUNCHPAD_CONFIG",
-    "LAUNCHPAD_PASSWORD",
-    "LAUNCHPAD_IDENTITY_FILE",
-];
+pub const OTHER_VARIABLES: &[&str] = &["LAUNCHPAD_CONFIG", "LAUNCHPAD_PASSWORD"];
 
 pub fn find(name: &str) -> Option<&'static Key> {
     ALL.iter().find(|k| k.name == name)

@@ -54,12 +54,30 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+/// Where the age identity was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityOrigin {
+    /// `identity_file`, `--identity` or `LAUNCHPAD_IDENTITY_FILE`.
+    Configured,
+    /// systemd's `LoadCredential=age-identity:…`.
+    Credential,
+    /// Development only: `<data_dir>/identity.age`, created on first start.
+    DevelopmentDefault,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentitySource {
+    pub path: PathBuf,
+    pub origin: IdentityOrigin,
+}
+
 /// Everything LaunchPad reads from its configuration, valid by construction.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: Environment,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    pub identity: IdentitySource,
     pub demo_data: bool,
     pub http: HttpSettings,
     pub store: StoreSettings,
@@ -78,6 +96,7 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    pub identity: Option<PathBuf>,
 }
 
 /// One thing wrong with the configuration.
@@ -149,6 +168,9 @@ impl Settings {
         if let Some(listen) = &overrides.listen {
             flags.insert(keys::LISTEN.name, listen.clone());
         }
+        if let Some(identity) = &overrides.identity {
+            flags.insert(keys::IDENTITY_FILE.name, identity.display().to_string());
+        }
         let layers = Layers::new(
             file.as_ref().map(|(p, t)| (p.as_path(), t.clone())),
             env,
@@ -174,6 +196,10 @@ impl Settings {
         let data_dir = parser.parse(&keys::DATA_DIR, default_dir, "a folder path", |s| {
             (!s.trim().is_empty()).then(|| PathBuf::from(s))
         });
+        let configured_identity = parser.parse(&keys::IDENTITY_FILE, None, "a file path", |s| {
+            (!s.trim().is_empty()).then(|| Some(PathBuf::from(s)))
+        });
+        let identity = resolve_identity(configured_identity, env, &data_dir);
         let demo_data = parser.boolean(&keys::DEMO_DATA, true);
         let body_limit = parser.number(&keys::BODY_LIMIT, 64 * 1024, 1024..=16 * 1024 * 1024);
         let cors_allowed_origins = parser.list(&keys::CORS_ORIGINS, valid_origin);
@@ -205,6 +231,7 @@ impl Settings {
             env: env_mode,
             listen,
             data_dir,
+            identity,
             demo_data,
             http: HttpSettings {
                 body_limit: body_limit as usize,
@@ -274,7 +301,60 @@ impl Settings {
                 ),
             );
         }
+        problems.extend(self.identity_problems());
         problems
+    }
+
+    /// Production needs its own identity: outside the data folder, present,
+    /// and readable by the service user alone.
+    fn identity_problems(&self) -> Vec<Problem> {
+        let key = &keys::IDENTITY_FILE;
+        let problem = |message: String, fix: String| Problem {
+            key: key.name.to_owned(),
+            origin: self.origin_of(key.name),
+            value: Some(self.identity.path.display().to_string()),
+            message,
+            fix,
+        };
+        let create = format!(
+            "create one with `launchpad keys init --identity /etc/launchpad/identity.age` and set {} (or use systemd's LoadCredential=age-identity:…)",
+            key.env_var()
+        );
+        if self.identity.origin == IdentityOrigin::DevelopmentDefault {
+            return vec![problem("production needs an explicit age identity; the development default lives inside the data folder".into(), create)];
+        }
+        let inside = std::path::absolute(&self.identity.path)
+            .ok()
+            .zip(std::path::absolute(&self.data_dir).ok())
+            .is_some_and(|(identity, data)| identity.starts_with(data));
+        if inside {
+            return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/identity.age".into())];
+        }
+        if !self.identity.path.exists() {
+            return vec![problem("the identity file does not exist".into(), create)];
+        }
+        match crate::crypto::Identity::check_private(&self.identity.path) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![problem(
+                e.to_string(),
+                format!("chmod 600 {}", self.identity.path.display()),
+            )],
+        }
+    }
+
+    /// How the store is opened with these settings.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            data_dir: self.data_dir.clone(),
+            identity: crate::store::IdentityOptions {
+                path: self.identity.path.clone(),
+                may_create: self.identity.origin == IdentityOrigin::DevelopmentDefault,
+                require_private: self.is_production(),
+            },
+            cache_bytes: self.store.cache_size_mb * 1024 * 1024,
+            quick_repair: self.store.quick_repair,
+            demo_data: self.demo_data,
+        }
     }
 
     fn origin_of(&self, name: &str) -> Option<Origin> {
@@ -286,6 +366,34 @@ impl Settings {
 
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
+    }
+}
+
+/// The configured identity, else systemd's credential, else the development default.
+fn resolve_identity(
+    configured: Option<PathBuf>,
+    env: &BTreeMap<String, String>,
+    data_dir: &Path,
+) -> IdentitySource {
+    if let Some(path) = configured {
+        return IdentitySource {
+            path,
+            origin: IdentityOrigin::Configured,
+        };
+    }
+    let credential = env
+        .get("CREDENTIALS_DIRECTORY")
+        .map(|dir| Path::new(dir).join("age-identity"))
+        .filter(|path| path.exists());
+    match credential {
+        Some(path) => IdentitySource {
+            path,
+            origin: IdentityOrigin::Credential,
+        },
+        None => IdentitySource {
+            path: data_dir.join("identity.age"),
+            origin: IdentityOrigin::DevelopmentDefault,
+        },
     }
 }
 
@@ -485,4 +593,67 @@ pub fn display_path(path: &Path) -> String {
         .unwrap_or_else(|_| path.to_owned())
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_sources(&Overrides::default(), &env)
+    }
+
+    #[test]
+    fn every_parsed_key_is_in_the_registry_in_order() {
+        let settings = load(&[]).unwrap();
+        let parsed: Vec<&str> = settings.origins.iter().map(|(k, _, _)| k.name).collect();
+        let registered: Vec<&str> = keys::ALL.iter().map(|k| k.name).collect();
+        assert_eq!(parsed, registered);
+    }
+
+    #[test]
+    fn every_key_can_be_set_through_its_variable() {
+        for key in keys::ALL {
+            let settings = load(&[(&key.env_var(), "x")]);
+            let origin = match &settings {
+                Ok(s) => s
+                    .origins
+                    .iter()
+                    .find(|(k, _, _)| k.name == key.name)
+                    .map(|(_, o, _)| o.clone()),
+                Err(e) => e
+                    .problems
+                    .iter()
+                    .find(|p| p.key == key.name)
+                    .and_then(|p| p.origin.clone()),
+            };
+            assert_eq!(
+                origin,
+                Some(Origin::Env(key.env_var())),
+                "{} is not read from {}",
+                key.name,
+                key.env_var()
+            );
+        }
+    }
+
+    #[test]
+    fn the_embedded_default_is_valid_and_development() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.env, Environment::Development);
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.data_dir, PathBuf::from("launchpad-data"));
+        assert_eq!(settings.identity.origin, IdentityOrigin::DevelopmentDefault);
+        assert!(settings.demo_data);
+    }
+
+    #[test]
+    fn systemd_state_directory_is_the_default_data_folder() {
+        let settings = load(&[("STATE_DIRECTORY", "/var/lib/launchpad")]).unwrap();
+        assert_eq!(settings.data_dir, PathBuf::from("/var/lib/launchpad"));
+    }
 }

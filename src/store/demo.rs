@@ -3,15 +3,13 @@
 
 use super::StoreError;
 use super::ops;
-use super::tables::{META, PROJECTS};
+use super::tables::{META, PROJECTS, meta_key};
 use super::writer::WriteCtx;
 use crate::domain::{
     ChecklistName, Description, NewChecklist, NewProject, NewTask, ProjectName, TaskChanges,
     TaskStatus, TaskTitle,
 };
 use redb::{ReadableTable, ReadableTableMetadata};
-
-const SEEDED: &str = "demo_seeded";
 
 const CHECKLISTS: [(&str, [(&str, TaskStatus); 2]); 2] = [
     (
@@ -41,7 +39,11 @@ const CHECKLISTS: [(&str, [(&str, TaskStatus); 2]); 2] = [
 
 /// Seeds the demo project unless it was seeded before or the store holds projects.
 pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
-    if ctx.tx.open_table(META)?.get(SEEDED)?.is_some()
+    if ctx
+        .tx
+        .open_table(META)?
+        .get(meta_key::DEMO_SEEDED)?
+        .is_some()
         || !ctx.tx.open_table(PROJECTS)?.is_empty()?
     {
         return Ok(());
@@ -84,7 +86,9 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
             }
         }
     }
-    ctx.tx.open_table(META)?.insert(SEEDED, [1u8].as_slice())?;
+    ctx.tx
+        .open_table(META)?
+        .insert(meta_key::DEMO_SEEDED, [1u8].as_slice())?;
     tracing::info!("loaded the demo project; set demo_data = false to start empty");
     Ok(())
 }

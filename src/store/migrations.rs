@@ -6,22 +6,31 @@
 //! the steps a store still needs without writing anything.
 
 use super::StoreError;
+use super::records::{FieldSlot, NOTES, OWNER_EMAIL};
 use super::tables::{CHECKLISTS, META, PROJECTS, TASKS, meta_key};
-use redb::{ReadableTable, WriteTransaction};
+use crate::crypto::Keyring;
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 /// One schema step.
 pub struct Migration {
     pub version: u32,
     pub description: &'static str,
-    apply: fn(&WriteTransaction) -> Result<(), StoreError>,
+    apply: fn(&WriteTransaction, &Keyring) -> Result<(), StoreError>,
 }
 
 /// Every step, in order. Append only: a released step never changes.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "create the meta, projects, checklists and tasks tables",
-    apply: create_core_tables,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "create the meta, projects, checklists and tasks tables",
+        apply: create_core_tables,
+    },
+    Migration {
+        version: 2,
+        description: "seal personal fields (project ownerEmail, task notes) under the data key",
+        apply: seal_personal_fields,
+    },
+];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {
@@ -33,7 +42,7 @@ pub fn pending(current: u32) -> impl Iterator<Item = &'static Migration> {
     MIGRATIONS.iter().filter(move |m| m.version > current)
 }
 
-fn create_core_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
+fn create_core_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(PROJECTS)?;
     tx.open_table(CHECKLISTS)?;
     tx.open_table(TASKS)?;
@@ -43,6 +52,56 @@ fn create_core_tables(tx: &WriteTransaction) -> Result<(), StoreError> {
         meta.insert(meta_key::CREATED_AT, now.to_be_bytes().as_slice())?;
     }
     Ok(())
+}
+
+/// Version 1 kept `owner_email` and `notes` as plain strings; seal them.
+fn seal_personal_fields(tx: &WriteTransaction, ring: &Keyring) -> Result<(), StoreError> {
+    let mut projects = tx.open_table(PROJECTS)?;
+    let mut changed = Vec::new();
+    for row in projects.iter()? {
+        let (key, value) = row?;
+        if let Some(bytes) = seal_string_field(value.value(), OWNER_EMAIL, key.value(), ring)? {
+            changed.push((key.value(), bytes));
+        }
+    }
+    for (key, bytes) in changed {
+        projects.insert(key, bytes.as_slice())?;
+    }
+    let mut tasks = tx.open_table(TASKS)?;
+    let mut changed = Vec::new();
+    for row in tasks.iter()? {
+        let (key, value) = row?;
+        if let Some(bytes) = seal_string_field(value.value(), NOTES, key.value().1, ring)? {
+            changed.push((key.value(), bytes));
+        }
+    }
+    for (key, bytes) in changed {
+        tasks.insert(key, bytes.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Replaces a plain string field of a JSON row with its sealed form.
+fn seal_string_field(
+    row: &[u8],
+    slot: FieldSlot,
+    id: u128,
+    ring: &Keyring,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut value: serde_json::Value = serde_json::from_slice(row)
+        .map_err(|e| StoreError::Corrupt(format!("a {} row: {e}", slot.table)))?;
+    let Some(plain) = value
+        .get(slot.field)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
+    let sealed = serde_json::to_value(slot.seal(ring, id, &plain)).expect("sealed bytes serialize");
+    value[slot.field] = sealed;
+    Ok(Some(
+        serde_json::to_vec(&value).expect("JSON re-serializes"),
+    ))
 }
 
 /// Reads the schema version from a `meta` table (0 for a store never migrated).
@@ -57,14 +116,24 @@ pub fn version_in(
     }
 }
 
+/// The schema version of an open store, read without writing.
+pub fn current_version(db: &redb::Database) -> Result<u32, StoreError> {
+    current_version_of(db)
+}
+
+/// [`current_version`] for any readable database, read-only ones included.
+pub fn current_version_of(db: &impl ReadableDatabase) -> Result<u32, StoreError> {
+    let tx = db.begin_read()?;
+    match tx.open_table(META) {
+        Ok(meta) => version_in(&meta),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Brings the store up to [`latest_version`], returning the version it started at.
-pub fn run(db: &redb::Database) -> Result<u32, StoreError> {
-    let start = {
-        let tx = db.begin_write()?;
-        let version = version_in(&tx.open_table(META)?)?;
-        tx.commit()?;
-        version
-    };
+pub fn run(db: &redb::Database, ring: &Keyring) -> Result<u32, StoreError> {
+    let start = current_version(db)?;
     if start > latest_version() {
         return Err(StoreError::TooNew {
             found: start,
@@ -78,7 +147,7 @@ pub fn run(db: &redb::Database) -> Result<u32, StoreError> {
             "applying migration"
         );
         let tx = db.begin_write()?;
-        (step.apply)(&tx)?;
+        (step.apply)(&tx, ring)?;
         tx.open_table(META)?.insert(
             meta_key::SCHEMA_VERSION,
             step.version.to_be_bytes().as_slice(),

@@ -5,7 +5,9 @@
 //! runs the [`migrations`] and, on a new store, loads the demo data when the
 //! configuration asks for it.
 
+pub mod classification;
 mod demo;
+pub mod keys;
 pub mod migrations;
 mod ops;
 mod read;
@@ -13,6 +15,7 @@ mod records;
 pub mod tables;
 mod writer;
 
+use crate::crypto::{Identity, KeyError, Keyring, Recipient};
 use crate::domain::{
     Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
     Task, TaskChanges, TaskId,
@@ -20,7 +23,7 @@ use crate::domain::{
 use read::Tables;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 pub use writer::{MAX_BATCH, WriterOptions};
 
 /// The store file's name inside the data folder.
@@ -58,6 +61,25 @@ pub enum StoreError {
     Storage(#[from] redb::Error),
     #[error("{0}")]
     Io(String),
+    #[error(transparent)]
+    Key(KeyError),
+    #[error(
+        "the store's data key {fingerprint} is wrapped for {recipients:?}, but the identity {path} (public key {recipient}) cannot unwrap it.\nlikely cause: the wrong identity file, or a store copied from another installation.\nfix: point --identity or LAUNCHPAD_IDENTITY_FILE at the identity whose public key is listed above (see runbooks/lost-identity.md). nothing was changed"
+    )]
+    IdentityMismatch {
+        path: PathBuf,
+        recipient: String,
+        fingerprint: String,
+        recipients: Vec<String>,
+    },
+    #[error(
+        "the store's data key {fingerprint} is wrapped for {recipients:?}, but there is no identity file at {path}.\nfix: restore that identity file, or point --identity or LAUNCHPAD_IDENTITY_FILE at it (see runbooks/lost-identity.md). nothing was changed"
+    )]
+    IdentityMissing {
+        path: PathBuf,
+        fingerprint: String,
+        recipients: Vec<String>,
+    },
 }
 
 macro_rules! from_redb {
@@ -82,10 +104,21 @@ impl From<redb::DatabaseError> for StoreError {
     }
 }
 
+/// Where the age identity comes from and what may be done about it.
+#[derive(Debug, Clone)]
+pub struct IdentityOptions {
+    pub path: PathBuf,
+    /// Development default: create the identity if neither it nor a key exists.
+    pub may_create: bool,
+    /// Production: refuse an identity file that group or others can read.
+    pub require_private: bool,
+}
+
 /// How to open the store, from configuration.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub data_dir: PathBuf,
+    pub identity: IdentityOptions,
     /// redb's page cache; its default of 1 GiB would dwarf a small instance.
     pub cache_bytes: usize,
     pub quick_repair: bool,
@@ -96,6 +129,7 @@ pub struct StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    keys: Arc<RwLock<Keyring>>,
     writer: writer::Writer,
     path: PathBuf,
 }
@@ -111,18 +145,51 @@ impl Store {
     /// Opens (or creates) the store, migrates it and starts the writer.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         let path = options.data_dir.join(FILE_NAME);
+        // Every check that can refuse the start runs before anything is
+        // written: on a cleanly closed store through a read-only open, which
+        // leaves the file untouched.
+        if path.exists() {
+            match open_read_only(&path) {
+                Ok(db) => {
+                    check_version(migrations::current_version_of(&db)?)?;
+                    let stored = keys::read(&db)?;
+                    let identity =
+                        load_identity(&options.identity, stored.as_ref().map(|(info, _)| info))?;
+                    if let Some((info, wrapped)) = &stored {
+                        keys::unlock(info, wrapped, &identity)?;
+                    }
+                }
+                // A crashed store needs redb's repair, which only a writable open does.
+                Err(StoreError::NeedsRepair(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let db = Arc::new(open_database(&path, options.cache_bytes)?);
-        let from = migrations::run(&db)?;
+        check_version(migrations::current_version(&db)?)?;
+        let stored = keys::read(db.as_ref())?;
+        let identity = load_identity(&options.identity, stored.as_ref().map(|(info, _)| info))?;
+        let ring = match &stored {
+            Some((info, wrapped)) => keys::unlock(info, wrapped, &identity)?,
+            None => keys::create(&db, &identity)?,
+        };
+        let from = migrations::run(&db, &ring)?;
         if from < migrations::latest_version() {
             tracing::info!(from, to = migrations::latest_version(), "store migrated");
         }
+        let keys = Arc::new(RwLock::new(ring));
         let writer = writer::Writer::start(
             Arc::clone(&db),
+            Arc::clone(&keys),
             WriterOptions {
                 quick_repair: options.quick_repair,
             },
         )?;
-        let store = Self { db, writer, path };
+        let store = Self {
+            db,
+            keys,
+            writer,
+            path,
+        };
         if options.demo_data {
             store.writer.submit(demo::seed_if_new).await?;
         }
@@ -161,11 +228,36 @@ impl Store {
         let projects = tx.open_table(tables::PROJECTS)?;
         let checklists = tx.open_table(tables::CHECKLISTS)?;
         let tasks = tx.open_table(tables::TASKS)?;
+        let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
         f(&Tables {
             projects: &projects,
             checklists: &checklists,
             tasks: &tasks,
+            ring: &ring,
         })
+    }
+
+    /// The data key's public facts.
+    pub fn key_info(&self) -> Result<keys::KeyInfo, StoreError> {
+        keys::read(self.db.as_ref())?
+            .map(|(info, _)| info)
+            .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))
+    }
+
+    /// Re-seals every personal field under a new data key, in one transaction.
+    pub async fn rotate_key(&self) -> Result<keys::Rotation, StoreError> {
+        let ring = Arc::clone(&self.keys);
+        self.writer
+            .exclusive(move |db| keys::rotate(db, &ring))
+            .await
+    }
+
+    /// Wraps the data key for `to` instead of its present recipients.
+    pub async fn rewrap_key(&self, to: Recipient) -> Result<keys::KeyInfo, StoreError> {
+        let ring = Arc::clone(&self.keys);
+        self.writer
+            .exclusive(move |db| keys::rewrap(db, &ring, &to))
+            .await
     }
 
     /// A page of projects in creation order, each with its checklists and tasks.
@@ -291,7 +383,54 @@ impl Store {
     }
 }
 
+fn check_version(found: u32) -> Result<(), StoreError> {
+    let supported = migrations::latest_version();
+    if found > supported {
+        Err(StoreError::TooNew { found, supported })
+    } else {
+        Ok(())
+    }
+}
+
 type CompositeTable = redb::ReadOnlyTable<(u128, u128), &'static [u8]>;
+
+/// Loads the identity, creating the development default on a store that has
+/// no key yet. A missing identity for an existing key is refused, naming it.
+fn load_identity(
+    options: &IdentityOptions,
+    stored: Option<&keys::KeyInfo>,
+) -> Result<Identity, StoreError> {
+    let path = &options.path;
+    if path.exists() {
+        match Identity::check_private(path) {
+            Ok(()) => {}
+            Err(e) if options.require_private => return Err(StoreError::Key(e)),
+            Err(e) => tracing::warn!("{e}"),
+        }
+        return Ok(Identity::load(path)?);
+    }
+    match stored {
+        Some(info) => Err(StoreError::IdentityMissing {
+            path: path.clone(),
+            fingerprint: info.fingerprint.clone(),
+            recipients: info.recipients.clone(),
+        }),
+        None if options.may_create => {
+            let identity = Identity::create(path)?;
+            tracing::warn!(
+                identity = %path.display(),
+                recipient = %identity.recipient(),
+                "created a development identity inside the data folder: whoever holds this folder can read its personal data. \
+                 For production keep the identity elsewhere: `launchpad keys init --identity /etc/launchpad/identity.age`"
+            );
+            Ok(identity)
+        }
+        None => Err(StoreError::Key(KeyError::IdentityUnreadable {
+            path: path.clone(),
+            why: "it does not exist; create it with `launchpad keys init`".into(),
+        })),
+    }
+}
 
 fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
     if let Some(dir) = path.parent() {
@@ -320,6 +459,22 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .create(dir)
 }
 
+/// Reads the data key's public facts from a store no server holds.
+pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
+    let db = open_read_only(path)?;
+    keys::read(&db)?
+        .map(|(info, _)| info)
+        .ok_or_else(|| StoreError::Corrupt("the store has no data key yet".into()))
+}
+
+fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
+    redb::ReadOnlyDatabase::open(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
+        redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.to_owned()),
+        other => other.into(),
+    })
+}
+
 /// What `launchpad migrate --plan` reports, read without changing anything.
 pub struct MigrationPlan {
     pub path: PathBuf,
@@ -338,11 +493,7 @@ pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
             pending: migrations::pending(0).collect(),
         });
     }
-    let db = redb::ReadOnlyDatabase::open(&path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.clone()),
-        redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.clone()),
-        other => other.into(),
-    })?;
+    let db = open_read_only(&path)?;
     let tx = db.begin_read()?;
     let current = match tx.open_table(tables::META) {
         Ok(meta) => migrations::version_in(&meta)?,

@@ -5,7 +5,9 @@
 //! exactly as it found it.
 
 use super::read::{Tables, children_of};
-use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
+use super::records::{
+    ChecklistRecord, NOTES, OWNER_EMAIL, ProjectRecord, TaskRecord, decode, encode,
+};
 use super::tables::{CHECKLISTS, PROJECTS, TASKS};
 use super::writer::WriteCtx;
 use super::{Missing, StoreError};
@@ -50,14 +52,16 @@ pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project
     let record = ProjectRecord {
         name: new.name,
         description: new.description,
-        owner_email: new.owner_email,
+        owner_email: new
+            .owner_email
+            .map(|email| OWNER_EMAIL.seal(ctx.ring, id.as_u128(), email.as_str())),
         created_at: ctx.now,
         updated_at: ctx.now,
     };
     ctx.tx
         .open_table(PROJECTS)?
         .insert(id.as_u128(), encode(&record).as_slice())?;
-    Ok(record.into_project(id, Vec::new()))
+    record.into_project(id, Vec::new(), ctx.ring)
 }
 
 pub fn update_project(
@@ -77,7 +81,8 @@ pub fn update_project(
         record.description = description;
     }
     if let Some(owner_email) = changes.owner_email {
-        record.owner_email = owner_email;
+        record.owner_email =
+            owner_email.map(|email| OWNER_EMAIL.seal(ctx.ring, id.as_u128(), email.as_str()));
     }
     record.updated_at = ctx.now;
     projects.insert(id.as_u128(), encode(&record).as_slice())?;
@@ -87,8 +92,9 @@ pub fn update_project(
         projects: &projects,
         checklists: &checklists,
         tasks: &tasks,
+        ring: ctx.ring,
     };
-    Ok(record.into_project(id, tables.checklists_of(id)?))
+    record.into_project(id, tables.checklists_of(id)?, ctx.ring)
 }
 
 pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), StoreError> {
@@ -147,6 +153,7 @@ pub fn rename_checklist(
         projects: &projects,
         checklists: &checklists,
         tasks: &tasks,
+        ring: ctx.ring,
     };
     Ok(record.into_checklist(id, project, tables.tasks_of(id)?))
 }
@@ -181,7 +188,9 @@ pub fn create_task(
     let record = TaskRecord {
         title: new.title,
         status: Default::default(),
-        notes: new.notes,
+        notes: new
+            .notes
+            .map(|notes| NOTES.seal(ctx.ring, id.as_u128(), notes.as_str())),
         due_date: new.due_date,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -190,7 +199,7 @@ pub fn create_task(
         (checklist.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
     )?;
-    Ok(record.into_task(id, checklist))
+    record.into_task(id, checklist, ctx.ring)
 }
 
 /// Loads a task row after checking its project and checklist, naming the first missing one.
@@ -228,7 +237,7 @@ pub fn update_task(
         record.title = title;
     }
     if let Some(notes) = changes.notes {
-        record.notes = notes;
+        record.notes = notes.map(|notes| NOTES.seal(ctx.ring, id.as_u128(), notes.as_str()));
     }
     if let Some(due_date) = changes.due_date {
         record.due_date = due_date;
@@ -238,7 +247,7 @@ pub fn update_task(
         (checklist.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
     )?;
-    Ok(record.into_task(id, checklist))
+    record.into_task(id, checklist, ctx.ring)
 }
 
 pub fn delete_task(

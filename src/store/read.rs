@@ -6,15 +6,18 @@
 
 use super::StoreError;
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
+use crate::crypto::Keyring;
 use crate::domain::{Checklist, ChecklistId, Project, ProjectId, Task, TaskId};
 use redb::ReadableTable;
 
 /// The three tables a nested project is read from, borrowed from either a
-/// read transaction or the writer's transaction.
+/// read transaction or the writer's transaction, and the keys to open
+/// sealed fields with.
 pub struct Tables<'a, P, C, T> {
     pub projects: &'a P,
     pub checklists: &'a C,
     pub tasks: &'a T,
+    pub ring: &'a Keyring,
 }
 
 /// The full key range of one parent's children in a composite-key table.
@@ -33,7 +36,9 @@ where
             return Ok(None);
         };
         let record: ProjectRecord = decode("project", row.value())?;
-        Ok(Some(record.into_project(id, self.checklists_of(id)?)))
+        record
+            .into_project(id, self.checklists_of(id)?, self.ring)
+            .map(Some)
     }
 
     /// Up to `limit` projects in creation order, starting after `after`.
@@ -51,7 +56,7 @@ where
             let (key, value) = row?;
             let id = ProjectId::from_u128(key.value());
             let record: ProjectRecord = decode("project", value.value())?;
-            out.push(record.into_project(id, self.checklists_of(id)?));
+            out.push(record.into_project(id, self.checklists_of(id)?, self.ring)?);
         }
         Ok(out)
     }
@@ -72,7 +77,7 @@ where
         for row in self.tasks.range(children_of(checklist.as_u128()))? {
             let (key, value) = row?;
             let record: TaskRecord = decode("task", value.value())?;
-            out.push(record.into_task(TaskId::from_u128(key.value().1), checklist));
+            out.push(record.into_task(TaskId::from_u128(key.value().1), checklist, self.ring)?);
         }
         Ok(out)
     }

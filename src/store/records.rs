@@ -2,14 +2,84 @@
 //!
 //! Records deserialize through the domain types' parse constructors, so a row
 //! that no longer satisfies the rules surfaces as corruption rather than
-//! silently reaching a client.
+//! silently reaching a client. Personal fields are held as [`Sealed`] bytes,
+//! bound to their table, record and field (see [`crate::crypto`]), and are
+//! opened only while a row becomes a domain value.
 
 use super::StoreError;
+use crate::crypto::{Keyring, binding};
 use crate::domain::{
     Checklist, ChecklistId, ChecklistName, Description, DueDate, Millis, OwnerEmail, Project,
-    ProjectId, ProjectName, Task, TaskId, TaskNotes, TaskStatus, TaskTitle,
+    ProjectId, ProjectName, Task, TaskId, TaskNotes, TaskStatus, TaskTitle, TextError,
 };
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
+
+/// Ciphertext of one sensitive field, base64 in the JSON row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed(pub Vec<u8>);
+
+impl Serialize for Sealed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&B64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Sealed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        B64.decode(text)
+            .map(Sealed)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A sensitive field's place, which its ciphertext is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSlot {
+    pub table: &'static str,
+    pub field: &'static str,
+}
+
+pub const OWNER_EMAIL: FieldSlot = FieldSlot {
+    table: "projects",
+    field: "owner_email",
+};
+pub const NOTES: FieldSlot = FieldSlot {
+    table: "tasks",
+    field: "notes",
+};
+
+impl FieldSlot {
+    pub fn seal(self, ring: &Keyring, record: u128, plaintext: &str) -> Sealed {
+        Sealed(ring.seal(
+            &binding(self.table, record, self.field),
+            plaintext.as_bytes(),
+        ))
+    }
+
+    /// Opens and re-parses a field; any failure is reported, never papered over.
+    pub fn open<T>(
+        self,
+        ring: &Keyring,
+        record: u128,
+        sealed: &Sealed,
+        parse: fn(&str) -> Result<T, TextError>,
+    ) -> Result<T, StoreError> {
+        let corrupt = |why: String| {
+            StoreError::Corrupt(format!(
+                "{}.{} of record {:032x}: {why}",
+                self.table, self.field, record
+            ))
+        };
+        let bytes = ring
+            .open(&binding(self.table, record, self.field), &sealed.0)
+            .map_err(|e| corrupt(e.to_string()))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8".into()))?;
+        parse(text).map_err(|e| corrupt(e.to_string()))
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProjectRecord {
@@ -17,7 +87,7 @@ pub struct ProjectRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_email: Option<OwnerEmail>,
+    pub owner_email: Option<Sealed>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -34,7 +104,7 @@ pub struct TaskRecord {
     pub title: TaskTitle,
     pub status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<TaskNotes>,
+    pub notes: Option<Sealed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<DueDate>,
     pub created_at: Millis,
@@ -50,16 +120,27 @@ pub fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<
 }
 
 impl ProjectRecord {
-    pub fn into_project(self, id: ProjectId, checklists: Vec<Checklist>) -> Project {
-        Project {
+    pub fn into_project(
+        self,
+        id: ProjectId,
+        checklists: Vec<Checklist>,
+        ring: &Keyring,
+    ) -> Result<Project, StoreError> {
+        let owner_email = match &self.owner_email {
+            Some(sealed) => {
+                Some(OWNER_EMAIL.open(ring, id.as_u128(), sealed, OwnerEmail::parse)?)
+            }
+            None => None,
+        };
+        Ok(Project {
             id,
             name: self.name,
             description: self.description,
-            owner_email: self.owner_email,
+            owner_email,
             created_at: self.created_at,
             updated_at: self.updated_at,
             checklists,
-        }
+        })
     }
 }
 
@@ -82,16 +163,25 @@ impl ChecklistRecord {
 }
 
 impl TaskRecord {
-    pub fn into_task(self, id: TaskId, checklist_id: ChecklistId) -> Task {
-        Task {
+    pub fn into_task(
+        self,
+        id: TaskId,
+        checklist_id: ChecklistId,
+        ring: &Keyring,
+    ) -> Result<Task, StoreError> {
+        let notes = match &self.notes {
+            Some(sealed) => Some(NOTES.open(ring, id.as_u128(), sealed, TaskNotes::parse)?),
+            None => None,
+        };
+        Ok(Task {
             id,
             checklist_id,
             title: self.title,
             status: self.status,
-            notes: self.notes,
+            notes,
             due_date: self.due_date,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        })
     }
 }

@@ -24,4 +24,21 @@ pub mod meta_key {
     pub const SCHEMA_VERSION: &str = "schema_version";
     pub const CREATED_AT: &str = "created_at";
     pub const ID_HIGH_WATER: &str = "id_high_water";
+    pub const DEMO_SEEDED: &str = "demo_seeded";
+    pub const DATA_KEY_WRAPPED: &str = "data_key_wrapped";
+    pub const DATA_KEY_FINGERPRINT: &str = "data_key_fingerprint";
+    pub const DATA_KEY_RECIPIENTS: &str = "data_key_recipients";
+    pub const DATA_KEY_CREATED_AT: &str = "data_key_created_at";
+
+    /// Every key the meta table may hold, for classification.
+    pub const ALL: &[&str] = &[
+        SCHEMA_VERSION,
+        CREATED_AT,
+        ID_HIGH_WATER,
+        DEMO_SEEDED,
+        DATA_KEY_WRAPPED,
+        DATA_KEY_FINGERPRINT,
+        DATA_KEY_RECIPIENTS,
+        DATA_KEY_CREATED_AT,
+    ];
 }

@@ -15,9 +15,10 @@
 
 use super::StoreError;
 use super::tables::{META, meta_key};
+use crate::crypto::Keyring;
 use crate::domain::{Millis, now_millis};
 use redb::{Database, ReadableDatabase, WriteTransaction};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -30,6 +31,8 @@ const QUEUE_DEPTH: usize = 4096;
 /// What a queued change sees while it runs inside the batch's transaction.
 pub struct WriteCtx<'a> {
     pub tx: &'a WriteTransaction,
+    /// Seals personal fields under the current data key.
+    pub ring: &'a Keyring,
     /// One timestamp for the whole batch, so its changes agree on "now".
     pub now: Millis,
     ids: &'a mut IdMinter,
@@ -49,8 +52,12 @@ pub struct CommitFailed(pub Arc<str>);
 type Reply = Box<dyn FnOnce(Result<(), CommitFailed>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (Reply, bool) + Send>;
 
+/// Work that needs the database to itself, outside any batch (key rotation).
+type Exclusive = Box<dyn FnOnce(&Database) + Send>;
+
 enum Command {
     Change(Job),
+    Exclusive(Exclusive),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -69,13 +76,17 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread over `db`.
-    pub fn start(db: Arc<Database>, options: WriterOptions) -> Result<Self, StoreError> {
+    pub fn start(
+        db: Arc<Database>,
+        keys: Arc<RwLock<Keyring>>,
+        options: WriterOptions,
+    ) -> Result<Self, StoreError> {
         let ids = IdMinter::load(&db)?;
         let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
-                let stop = run(&db, inbox, ids, options);
+                let stop = run(&db, &keys, inbox, ids, options);
                 // Release the database before saying we are done, so the
                 // caller can rely on the file closing with the last handle.
                 drop(db);
@@ -115,6 +126,24 @@ impl Writer {
         answered.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Runs `work` on the writer thread between batches, with no other
+    /// change in flight, and waits for its result.
+    pub async fn exclusive<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Exclusive = Box::new(move |db| {
+            let _ = answer.send(work(db));
+        });
+        self.queue
+            .send(Command::Exclusive(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answered.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Lets every queued change finish, then stops the writer thread.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
@@ -127,34 +156,49 @@ impl Writer {
 /// The writer loop; returns the shutdown acknowledgement to send, if any.
 fn run(
     db: &Database,
+    keys: &RwLock<Keyring>,
     mut inbox: mpsc::Receiver<Command>,
     mut ids: IdMinter,
     options: WriterOptions,
 ) -> Option<oneshot::Sender<()>> {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stop: Option<oneshot::Sender<()>> = None;
+    let mut exclusive: Option<Exclusive> = None;
     while stop.is_none() {
         match inbox.blocking_recv() {
             Some(Command::Change(job)) => batch.push(job),
+            Some(Command::Exclusive(work)) => exclusive = Some(work),
             Some(Command::Shutdown(done)) => stop = Some(done),
             None => break,
         }
-        while batch.len() < MAX_BATCH && stop.is_none() {
+        while batch.len() < MAX_BATCH && stop.is_none() && exclusive.is_none() {
             match inbox.try_recv() {
                 Ok(Command::Change(job)) => batch.push(job),
+                Ok(Command::Exclusive(work)) => exclusive = Some(work),
                 Ok(Command::Shutdown(done)) => stop = Some(done),
                 Err(_) => break,
             }
         }
+        // Changes queued before the exclusive work commit first.
         if !batch.is_empty() {
-            commit_batch(db, &mut batch, &mut ids, options);
+            let ring = keys.read().unwrap_or_else(|e| e.into_inner());
+            commit_batch(db, &ring, &mut batch, &mut ids, options);
+        }
+        if let Some(work) = exclusive.take() {
+            work(db);
         }
     }
     tracing::info!("store writer stopped");
     stop
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Job>, ids: &mut IdMinter, options: WriterOptions) {
+fn commit_batch(
+    db: &Database,
+    ring: &Keyring,
+    batch: &mut Vec<Job>,
+    ids: &mut IdMinter,
+    options: WriterOptions,
+) {
     let started = Instant::now();
     let size = batch.len();
     let mut replies = Vec::with_capacity(size);
@@ -166,6 +210,7 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, ids: &mut IdMinter, options
         {
             let mut ctx = WriteCtx {
                 tx: &tx,
+                ring,
                 now: now_millis(),
                 ids,
             };

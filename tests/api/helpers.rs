@@ -56,6 +56,7 @@ pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
         config_file: None,
         data_dir: Some(data_dir.to_owned()),
         listen: Some("127.0.0.1:0".into()),
+        identity: None,
     };
     Settings::from_sources(&overrides, &env).expect("test settings are valid")
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod checklists;
 mod cli;
 mod docs;
+mod encryption;
 mod helpers;
 mod http_basics;
 mod logs;

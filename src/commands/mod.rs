@@ -1,5 +1,7 @@
 //! What each command does, once the command line is parsed.
 
+pub mod keys;
+
 use crate::cli::{CheckArgs, MigrateArgs};
 use crate::config::{self, ConfigError, Overrides, Settings};
 use crate::startup::Application;
@@ -87,10 +89,8 @@ pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandE
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let store = store::Store::open(&store::StoreOptions {
-            data_dir: settings.data_dir.clone(),
-            cache_bytes: settings.store.cache_size_mb * 1024 * 1024,
-            quick_repair: settings.store.quick_repair,
             demo_data: false,
+            ..settings.store_options()
         })
         .await
         .map_err(explain_store_error)?;
@@ -103,7 +103,7 @@ pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandE
     })
 }
 
-fn explain_store_error(e: StoreError) -> CommandError {
+pub(crate) fn explain_store_error(e: StoreError) -> CommandError {
     let hint = match &e {
         StoreError::Locked(_) => "; stop the service (systemctl stop launchpad) and try again",
         _ => "",

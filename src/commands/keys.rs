@@ -1,0 +1,183 @@
+//! `launchpad keys …`: the identity and the data key.
+
+use super::{CommandError, explain_store_error};
+use crate::admin::{self, Reached, Request};
+use crate::config::{Overrides, Settings, display_path};
+use crate::crypto::{Identity, Recipient};
+use crate::domain::{now_millis, rfc3339};
+use crate::store::{self, Store, StoreOptions, classification};
+use crate::telemetry::{self, Sink};
+use anyhow::{Context, anyhow};
+use serde_json::Value;
+
+/// The data key is due for rotation after this many days.
+pub const ROTATION_POLICY_DAYS: i64 = 90;
+
+fn settings(overrides: &Overrides) -> Result<Settings, CommandError> {
+    let settings = Settings::load(overrides)?;
+    telemetry::init(&settings.log, Sink::Stderr);
+    Ok(settings)
+}
+
+pub fn init(overrides: &Overrides) -> Result<(), CommandError> {
+    let settings = settings(overrides)?;
+    let path = &settings.identity.path;
+    let identity = Identity::create(path).map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "wrote a new age identity to {} (mode 0600)",
+        display_path(path)
+    );
+    println!("public key (recipient): {}", identity.recipient());
+    println!(
+        "keep a copy somewhere safe and offline: without it the personal data in a store wrapped to it cannot be read"
+    );
+    Ok(())
+}
+
+pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
+    let settings = settings(overrides)?;
+    let info = match admin::call(&settings.data_dir, &Request::KeysStatus)
+        .context("asking the running server")?
+    {
+        Reached::Answered(answer) => answer.map_err(|e| anyhow!("the server says: {e}"))?,
+        Reached::NoServer => read_offline(&settings)?,
+    };
+    let created = info["created_at"].as_i64().unwrap_or_default();
+    let age_days = (now_millis() - created) / 86_400_000;
+    println!(
+        "data key:    {}",
+        info["fingerprint"].as_str().unwrap_or("?")
+    );
+    println!(
+        "created:     {} ({age_days} days ago)",
+        rfc3339::format(created)
+    );
+    if age_days >= ROTATION_POLICY_DAYS {
+        println!(
+            "rotation:    DUE (policy {ROTATION_POLICY_DAYS} days); run `launchpad keys rotate`"
+        );
+    } else {
+        println!(
+            "rotation:    due in {} days (policy {ROTATION_POLICY_DAYS} days)",
+            ROTATION_POLICY_DAYS - age_days
+        );
+    }
+    let recipients: Vec<&str> = info["recipients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    println!("wrapped for: {}", recipients.join(", "));
+    println!(
+        "identity:    {} ({:?})",
+        display_path(&settings.identity.path),
+        settings.identity.origin
+    );
+    let summary: Vec<String> = classification::summary()
+        .iter()
+        .map(|(class, n)| format!("{n} {class}"))
+        .collect();
+    println!("fields:      {}", summary.join(", "));
+    for field in classification::FIELDS {
+        println!(
+            "  {:<11} {:<22} {:<12} {}",
+            field.table,
+            field.field,
+            field.class.to_string(),
+            field.protection
+        );
+    }
+    Ok(())
+}
+
+/// Reads the key facts from a store no server holds, without writing.
+fn read_offline(settings: &Settings) -> Result<Value, CommandError> {
+    let path = settings.data_dir.join(store::FILE_NAME);
+    if !path.exists() {
+        return Err(anyhow!(
+            "no store at {}; start `launchpad serve` once to create it",
+            display_path(&path)
+        )
+        .into());
+    }
+    let info = store::read_key_info(&path).map_err(explain_store_error)?;
+    Ok(serde_json::to_value(info).expect("key info serializes"))
+}
+
+pub fn rotate(overrides: &Overrides) -> Result<(), CommandError> {
+    let settings = settings(overrides)?;
+    let rotation = match admin::call(&settings.data_dir, &Request::KeysRotate)
+        .context("asking the running server")?
+    {
+        Reached::Answered(answer) => answer.map_err(|e| anyhow!("the server refused: {e}"))?,
+        Reached::NoServer => with_store(&settings, |store| async move {
+            let rotation = store.rotate_key().await;
+            store.close().await;
+            rotation.map(|r| serde_json::to_value(r).expect("rotation serializes"))
+        })?,
+    };
+    println!(
+        "rotated the data key: {} -> {}",
+        rotation["previous"].as_str().unwrap_or("?"),
+        rotation["current"].as_str().unwrap_or("?")
+    );
+    println!(
+        "re-sealed {} field(s) in one transaction",
+        rotation["resealed_fields"]
+    );
+    Ok(())
+}
+
+pub fn rewrap(overrides: &Overrides, to: &str) -> Result<(), CommandError> {
+    let settings = settings(overrides)?;
+    let recipient = Recipient::parse(to)
+        .map_err(|e| anyhow!("{e}; pass the public key printed by `launchpad keys init`"))?;
+    let request = Request::KeysRewrap {
+        to: recipient.to_string(),
+    };
+    let info =
+        match admin::call(&settings.data_dir, &request).context("asking the running server")? {
+            Reached::Answered(answer) => answer.map_err(|e| anyhow!("the server refused: {e}"))?,
+            Reached::NoServer => with_store(&settings, |store| async move {
+                let info = store
+                    .rewrap_key(Recipient::parse(to).expect("parsed above"))
+                    .await;
+                store.close().await;
+                info.map(|i| serde_json::to_value(i).expect("key info serializes"))
+            })?,
+        };
+    println!(
+        "the data key {} is now wrapped for {}",
+        info["fingerprint"].as_str().unwrap_or("?"),
+        recipient
+    );
+    println!(
+        "next: point identity_file (LAUNCHPAD_IDENTITY_FILE) at that identity before the next start; the old identity no longer unwraps the key"
+    );
+    Ok(())
+}
+
+/// Opens the store directly (no server runs) and runs `work` on it.
+fn with_store<F, Fut>(settings: &Settings, work: F) -> Result<Value, CommandError>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, store::StoreError>>,
+{
+    let path = settings.data_dir.join(store::FILE_NAME);
+    if !path.exists() {
+        return Err(anyhow!("no store at {}; nothing to do", display_path(&path)).into());
+    }
+    let options = StoreOptions {
+        demo_data: false,
+        ..settings.store_options()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(&options).await.map_err(explain_store_error)?;
+        work(store).await.map_err(explain_store_error)
+    })
+}
