@@ -72,11 +72,13 @@ impl Application {
             .port();
 
         let data = web::Data::new(store.clone());
+        let cache = web::Data::new(crate::http::cache::ResponseCache::default());
         let body_limit = BodyLimit(settings.http.body_limit);
         let origins = settings.http.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(cache.clone())
                 .app_data(body_limit)
                 .wrap(http::cors(&origins))
                 .wrap(from_fn(http::middleware::observe))

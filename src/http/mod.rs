@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, body parsing, errors and request middleware.
 
+pub mod cache;
 pub mod dto;
 pub mod error;
 pub mod extract;

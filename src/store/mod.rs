@@ -23,6 +23,7 @@ use crate::domain::{
 use read::Tables;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 pub use writer::{MAX_BATCH, WriterOptions};
 
@@ -130,6 +131,8 @@ pub struct StoreOptions {
 pub struct Store {
     db: Arc<Database>,
     keys: Arc<RwLock<Keyring>>,
+    /// Bumped after every commit; equal generations mean identical data.
+    generation: Arc<AtomicU64>,
     writer: writer::Writer,
     path: PathBuf,
 }
@@ -177,9 +180,11 @@ impl Store {
             tracing::info!(from, to = migrations::latest_version(), "store migrated");
         }
         let keys = Arc::new(RwLock::new(ring));
+        let generation = Arc::new(AtomicU64::new(0));
         let writer = writer::Writer::start(
             Arc::clone(&db),
             Arc::clone(&keys),
+            Arc::clone(&generation),
             WriterOptions {
                 quick_repair: options.quick_repair,
             },
@@ -187,6 +192,7 @@ impl Store {
         let store = Self {
             db,
             keys,
+            generation,
             writer,
             path,
         };
@@ -194,6 +200,12 @@ impl Store {
             store.writer.submit(demo::seed_if_new).await?;
         }
         Ok(store)
+    }
+
+    /// Changes whenever a commit lands; read it before reading data to tag
+    /// what was read (see the HTTP response cache).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn path(&self) -> &Path {

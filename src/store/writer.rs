@@ -18,6 +18,7 @@ use super::tables::{META, meta_key};
 use crate::crypto::Keyring;
 use crate::domain::{Millis, now_millis};
 use redb::{Database, ReadableDatabase, WriteTransaction};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -79,6 +80,7 @@ impl Writer {
     pub fn start(
         db: Arc<Database>,
         keys: Arc<RwLock<Keyring>>,
+        generation: Arc<AtomicU64>,
         options: WriterOptions,
     ) -> Result<Self, StoreError> {
         let ids = IdMinter::load(&db)?;
@@ -86,7 +88,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
-                let stop = run(&db, &keys, inbox, ids, options);
+                let stop = run(&db, &keys, &generation, inbox, ids, options);
                 // Release the database before saying we are done, so the
                 // caller can rely on the file closing with the last handle.
                 drop(db);
@@ -157,6 +159,7 @@ impl Writer {
 fn run(
     db: &Database,
     keys: &RwLock<Keyring>,
+    generation: &AtomicU64,
     mut inbox: mpsc::Receiver<Command>,
     mut ids: IdMinter,
     options: WriterOptions,
@@ -182,10 +185,11 @@ fn run(
         // Changes queued before the exclusive work commit first.
         if !batch.is_empty() {
             let ring = keys.read().unwrap_or_else(|e| e.into_inner());
-            commit_batch(db, &ring, &mut batch, &mut ids, options);
+            commit_batch(db, &ring, generation, &mut batch, &mut ids, options);
         }
         if let Some(work) = exclusive.take() {
             work(db);
+            generation.fetch_add(1, Ordering::Release);
         }
     }
     tracing::info!("store writer stopped");
@@ -195,6 +199,7 @@ fn run(
 fn commit_batch(
     db: &Database,
     ring: &Keyring,
+    generation: &AtomicU64,
     batch: &mut Vec<Job>,
     ids: &mut IdMinter,
     options: WriterOptions,
@@ -240,6 +245,11 @@ fn commit_batch(
         elapsed_us = started.elapsed().as_micros() as u64,
         "batch committed"
     );
+    if outcome.is_ok() {
+        // Before any caller hears back, so a cached read never hides an
+        // acknowledged write.
+        generation.fetch_add(1, Ordering::Release);
+    }
     for reply in replies {
         reply(outcome.clone());
     }

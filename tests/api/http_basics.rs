@@ -155,3 +155,63 @@ async fn an_allowlisted_origin_gets_cors_headers_and_others_do_not() {
         .to_owned();
     assert!(methods.contains("PATCH"), "{methods}");
 }
+
+#[tokio::test]
+async fn reads_carry_an_etag_that_answers_304_until_a_write_lands() {
+    let app = spawn_app().await;
+    let first = app.get("/api/v1/projects").await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+
+    let unchanged = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    app.create_project("Changes everything").await;
+    let changed = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    let projects: Vec<serde_json::Value> = changed.json().await.unwrap();
+    assert!(projects.iter().any(|p| p["name"] == "Changes everything"));
+}
+
+#[tokio::test]
+async fn a_repeated_read_after_each_write_always_sees_that_write() {
+    let app = spawn_app().await;
+    let pid = app.create_project("Read your writes").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for i in 0..20 {
+        let name = format!("Renamed {i}");
+        let _warm: serde_json::Value = app
+            .get(&format!("/api/v1/projects/{pid}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        app.patch_json(
+            &format!("/api/v1/projects/{pid}"),
+            &serde_json::json!({ "name": name }),
+        )
+        .await;
+        let seen: serde_json::Value = app
+            .get(&format!("/api/v1/projects/{pid}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(seen["name"], name.as_str());
+    }
+}

@@ -2,11 +2,13 @@
 
 use super::project_id;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
+use crate::http::cache::{Rendered, ResponseCache, respond};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{JsonBody, path_id};
 use crate::store::Store;
-use actix_web::http::header::{LINK, LOCATION};
+use actix_web::HttpRequest;
+use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -58,19 +60,32 @@ impl ListQuery {
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
+    req: HttpRequest,
     store: web::Data<Store>,
+    cache: web::Data<ResponseCache>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, after) = query.parse()?;
-    let page = web::block(move || store.list_projects(after, limit)).await??;
-    let mut response = HttpResponse::Ok();
-    if let Some(next) = page.next {
-        response.insert_header((
-            LINK,
-            format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\""),
-        ));
+    let generation = store.generation();
+    let key = format!("list:{limit}:{after:?}");
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(respond(&req, generation, hit));
     }
-    Ok(response.json(page.projects))
+    let page = web::block(move || store.list_projects(after, limit)).await??;
+    let rendered = Rendered {
+        body: render(&page.projects)?,
+        link: page
+            .next
+            .map(|next| format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\"")),
+    };
+    cache.put(key, generation, rendered.clone());
+    Ok(respond(&req, generation, rendered))
+}
+
+fn render(value: &impl serde::Serialize) -> Result<web::Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(web::Bytes::from)
+        .map_err(|e| ApiError::Internal(e.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
@@ -101,12 +116,24 @@ pub async fn create(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn get(
+    req: HttpRequest,
     store: web::Data<Store>,
+    cache: web::Data<ResponseCache>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
+    let generation = store.generation();
+    let key = format!("project:{id}");
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(respond(&req, generation, hit));
+    }
     let project = web::block(move || store.get_project(id)).await??;
-    Ok(HttpResponse::Ok().json(project))
+    let rendered = Rendered {
+        body: render(&project)?,
+        link: None,
+    };
+    cache.put(key, generation, rendered.clone());
+    Ok(respond(&req, generation, rendered))
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{projectId}", tag = "projects", request_body = UpdateProject,
