@@ -27,7 +27,17 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 pub enum Request {
     KeysStatus,
     KeysRotate,
-    KeysRewrap { to: String },
+    KeysRewrap {
+        to: String,
+    },
+    Backup {
+        out: PathBuf,
+        encrypt_to: Option<String>,
+        keep: Option<usize>,
+    },
+    JournalExport {
+        since: Option<i64>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,48 +77,47 @@ pub async fn serve(listener: UnixListener, store: Store) {
             if reader.read_line(&mut line).await.is_err() {
                 return;
             }
-            let answer = match serde_json::from_str::<Request>(&line) {
-                Ok(request) => {
-                    tracing::info!(request = ?request, "admin request");
-                    handle(&store, request).await
+            let request = match serde_json::from_str::<Request>(&line) {
+                Ok(request) => request,
+                Err(e) => {
+                    let answer = Answer {
+                        ok: false,
+                        result: Value::Null,
+                        error: format!("bad request: {e}"),
+                    };
+                    let _ = write
+                        .write_all(
+                            format!("{}\n", serde_json::to_string(&answer).unwrap_or_default())
+                                .as_bytes(),
+                        )
+                        .await;
+                    return;
                 }
-                Err(e) => Answer {
-                    ok: false,
-                    result: Value::Null,
-                    error: format!("bad request: {e}"),
-                },
             };
-            let mut text = serde_json::to_string(&answer).unwrap_or_default();
-            text.push('\n');
-            let _ = write.write_all(text.as_bytes()).await;
+            tracing::info!(request = ?request, "admin request");
+            let (progress, mut updates) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+            let work = handle(&store, request, progress);
+            tokio::pin!(work);
+            let answer = loop {
+                tokio::select! {
+                    answer = &mut work => break answer,
+                    Some((done, total)) = updates.recv() => {
+                        let line = format!("{}\n", serde_json::json!({ "progress": [done, total] }));
+                        let _ = write.write_all(line.as_bytes()).await;
+                    }
+                }
+            };
+            let line = format!("{}\n", serde_json::to_string(&answer).unwrap_or_default());
+            let _ = write.write_all(line.as_bytes()).await;
         });
     }
 }
 
-async fn handle(store: &Store, request: Request) -> Answer {
-    let result = match request {
-        Request::KeysStatus => store
-            .key_info()
-            .map(|info| serde_json::to_value(info).unwrap_or_default())
-            .map_err(|e| e.to_string()),
-        Request::KeysRotate => store
-            .rotate_key()
-            .await
-            .map(|r| serde_json::to_value(r).unwrap_or_default())
-            .map_err(|e| e.to_string()),
-        Request::KeysRewrap { to } => match Recipient::parse(&to) {
-            Ok(recipient) => store
-                .rewrap_key(recipient)
-                .await
-                .map(|i| serde_json::to_value(i).unwrap_or_default())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        },
-    };
+fn answer<T: Serialize>(result: Result<T, String>) -> Answer {
     match result {
-        Ok(result) => Answer {
+        Ok(value) => Answer {
             ok: true,
-            result,
+            result: serde_json::to_value(value).unwrap_or_default(),
             error: String::new(),
         },
         Err(error) => Answer {
@@ -117,6 +126,64 @@ async fn handle(store: &Store, request: Request) -> Answer {
             error,
         },
     }
+}
+
+async fn handle(
+    store: &Store,
+    request: Request,
+    progress: tokio::sync::mpsc::UnboundedSender<(u64, u64)>,
+) -> Answer {
+    match request {
+        Request::KeysStatus => answer(store.key_info().map_err(|e| e.to_string())),
+        Request::KeysRotate => answer(store.rotate_key().await.map_err(|e| e.to_string())),
+        Request::KeysRewrap { to } => match Recipient::parse(&to) {
+            Ok(recipient) => answer(store.rewrap_key(recipient).await.map_err(|e| e.to_string())),
+            Err(e) => answer::<()>(Err(e.to_string())),
+        },
+        Request::Backup {
+            out,
+            encrypt_to,
+            keep,
+        } => answer(online_backup(store, out, encrypt_to, keep, progress).await),
+        Request::JournalExport { since } => {
+            answer(store.journal_since(since).map_err(|e| e.to_string()))
+        }
+    }
+}
+
+/// A backup taken inside the server from one read transaction; writers go on.
+async fn online_backup(
+    store: &Store,
+    out: PathBuf,
+    encrypt_to: Option<String>,
+    keep: Option<usize>,
+    progress: tokio::sync::mpsc::UnboundedSender<(u64, u64)>,
+) -> Result<crate::backup::BackupReport, String> {
+    let recipient = encrypt_to
+        .map(|r| Recipient::parse(&r))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let db = store.database();
+    let report = tokio::task::spawn_blocking(move || {
+        let tick = move |done, total| {
+            let _ = progress.send((done, total));
+        };
+        crate::backup::take(db.as_ref(), &out, recipient.as_ref(), keep, &tick)
+    })
+    .await
+    .map_err(|e| format!("the backup task failed: {e}"))?
+    .map_err(|e| e.to_string())?;
+    store
+        .record_backup(report.last())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(path = %report.file.path.display(), size = report.file.size, duration_ms = report.duration_ms, "backup written");
+    Ok(report)
+}
+
+/// Whether a server answers on the socket for `data_dir`.
+pub fn is_served(data_dir: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(socket_path(data_dir)).is_ok()
 }
 
 /// Whether a server answered, and how.
@@ -128,6 +195,15 @@ pub enum Reached {
 
 /// Sends `request` to the server for `data_dir`, if one runs.
 pub fn call(data_dir: &Path, request: &Request) -> std::io::Result<Reached> {
+    call_with_progress(data_dir, request, &mut |_, _| {})
+}
+
+/// [`call`], reporting the server's progress lines as they arrive.
+pub fn call_with_progress(
+    data_dir: &Path,
+    request: &Request,
+    on_progress: &mut dyn FnMut(u64, u64),
+) -> std::io::Result<Reached> {
     let path = socket_path(data_dir);
     let mut stream = match std::os::unix::net::UnixStream::connect(&path) {
         Ok(stream) => stream,
@@ -144,8 +220,21 @@ pub fn call(data_dir: &Path, request: &Request) -> std::io::Result<Reached> {
     let mut line = serde_json::to_string(request).expect("requests serialize");
     line.push('\n');
     stream.write_all(line.as_bytes())?;
+    let mut lines = BufReader::new(stream);
     let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer)?;
+    loop {
+        answer.clear();
+        lines.read_line(&mut answer)?;
+        match serde_json::from_str::<Value>(&answer)
+            .ok()
+            .and_then(|v| v.get("progress").cloned())
+        {
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                on_progress(pair[0].as_u64().unwrap_or(0), pair[1].as_u64().unwrap_or(0));
+            }
+            _ => break,
+        }
+    }
     let answer: Answer = serde_json::from_str(&answer).map_err(|e| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,

@@ -79,6 +79,122 @@ Migrations need the store to themselves: stop the service first to apply them.")
     /// The data key and the age identity that protects it
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a consistent snapshot of the store to a file
+    #[command(after_help = "\
+Examples:
+  launchpad backup --out /var/lib/launchpad/backups --keep 14
+  launchpad backup --out /tmp/before-upgrade.lpbackup
+  launchpad backup --out backups/ --encrypt-to age1qz…
+
+With a server running, the server takes the snapshot from one read
+transaction while writes go on (the path must be writable by the service);
+otherwise the store is opened directly. A folder gets a dated name
+(launchpad-YYYYMMDDTHHMMSSZ.lpbackup). The file is written under a
+temporary name, fsync'd and renamed: a partial file never has the final name.")]
+    Backup(BackupArgs),
+    /// Check a backup without restoring it
+    #[command(after_help = "\
+Examples:
+  launchpad verify /var/lib/launchpad/backups/launchpad-20261123T020000Z.lpbackup
+  launchpad verify offsite.lpbackup --decrypt-with /root/backup-identity.age
+
+Checks the header, format version, checksum and manifest, reads back every
+record, and opens every sealed field when the identity can unwrap the key.
+Exits 1 with the reason when anything is wrong.")]
+    Verify(VerifyArgs),
+    /// Replace the store with a verified backup
+    #[command(after_help = "\
+Examples:
+  launchpad restore backup.lpbackup --dry-run
+  systemctl stop launchpad && launchpad restore backup.lpbackup --force && systemctl start launchpad
+
+Refuses while a server holds the store. Verifies the whole file first, builds
+the new store beside the old one, keeps the old one as
+launchpad.redb.pre-restore-<time>, and swaps with one atomic rename.
+Older schema versions are migrated forward. See runbooks/restore.md.")]
+    Restore(RestoreArgs),
+    /// The event journal: export it, or replay it onto a restored store
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A file to write, or a folder for a dated name
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Encrypt the whole file with age to this recipient (age1…)
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Keep only the newest N dated backups in the folder
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The backup file
+    pub file: PathBuf,
+    /// Identity to decrypt an age-encrypted backup with
+    #[arg(long, value_name = "FILE")]
+    pub decrypt_with: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file
+    pub file: PathBuf,
+    /// Verify and show what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace an existing store (it is kept as a .pre-restore copy)
+    #[arg(long)]
+    pub force: bool,
+    /// Identity to decrypt an age-encrypted backup with
+    #[arg(long, value_name = "FILE")]
+    pub decrypt_with: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Write the journal as JSON Lines
+    #[command(after_help = "\
+Examples:
+  launchpad journal export --out /var/lib/launchpad/journal.jsonl
+  launchpad journal export --since 2026-11-23T00:00:00Z > since-midnight.jsonl
+
+Personal fields stay sealed in the export. Asks the running server when
+there is one.")]
+    Export(ExportArgs),
+    /// Apply exported events onto a (restored) store, idempotently
+    #[command(after_help = "\
+Examples:
+  launchpad journal replay journal.jsonl
+  launchpad journal replay journal.jsonl --until 2026-11-23T14:05:00Z
+
+Run with the service stopped, after `launchpad restore`. Every event is
+checked first; nothing is applied if one is refused. Replaying twice changes
+nothing. See runbooks/point-in-time-recovery.md.")]
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only events at or after this RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A JSON Lines file from `journal export`
+    pub file: PathBuf,
+    /// Apply only events at or before this RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -281,6 +281,14 @@ impl Identity {
         })
     }
 
+    /// Decrypts a whole age file encrypted to this identity.
+    pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, KeyError> {
+        age::decrypt(&self.inner, data).map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => KeyError::Unwrap,
+            other => KeyError::Wrap(other.to_string()),
+        })
+    }
+
     /// The public half, to wrap data keys to.
     pub fn recipient(&self) -> Recipient {
         Recipient(self.inner.to_public())
@@ -317,6 +325,12 @@ impl Identity {
 pub struct Recipient(age::x25519::Recipient);
 
 impl Recipient {
+    /// An age encryptor for this one recipient.
+    pub fn encryptor(&self) -> age::Encryptor {
+        age::Encryptor::with_recipients(std::iter::once(&self.0 as &dyn age::Recipient))
+            .expect("one recipient is enough")
+    }
+
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         age::x25519::Recipient::from_str(text.trim())
             .map(Self)

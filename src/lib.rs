@@ -5,6 +5,7 @@
 //! capability lives in this library so tests drive the real application.
 
 pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,7 +1,7 @@
 //! The `launchpad` binary: parse the command line and dispatch.
 
 use clap::Parser;
-use launchpad::cli::{Cli, Command, ConfigCommand, KeysCommand};
+use launchpad::cli::{Cli, Command, ConfigCommand, JournalCommand, KeysCommand};
 use launchpad::commands;
 use launchpad::config::Overrides;
 use std::process::ExitCode;
@@ -22,6 +22,15 @@ fn main() -> ExitCode {
         Command::Keys(KeysCommand::Status) => commands::keys::status(&overrides),
         Command::Keys(KeysCommand::Rotate) => commands::keys::rotate(&overrides),
         Command::Keys(KeysCommand::Rewrap(args)) => commands::keys::rewrap(&overrides, &args.to),
+        Command::Backup(args) => commands::backup::backup(&overrides, args),
+        Command::Verify(args) => commands::backup::verify(&overrides, args),
+        Command::Restore(args) => commands::backup::restore(&overrides, args),
+        Command::Journal(JournalCommand::Export(args)) => {
+            commands::backup::journal_export(&overrides, args)
+        }
+        Command::Journal(JournalCommand::Replay(args)) => {
+            commands::backup::journal_replay(&overrides, args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! What each command does, once the command line is parsed.
 
+pub mod backup;
 pub mod keys;
 
 use crate::cli::{CheckArgs, MigrateArgs};

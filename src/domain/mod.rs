@@ -54,6 +54,31 @@ pub mod rfc3339 {
     pub fn serialize<S: Serializer>(millis: &super::Millis, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(*millis))
     }
+
+    /// Parses RFC 3339 text (any offset) into [`super::Millis`].
+    pub fn parse(text: &str) -> Result<super::Millis, time::error::Parse> {
+        let at = time::OffsetDateTime::parse(text, &Rfc3339)?;
+        Ok((at.unix_timestamp_nanos() / 1_000_000) as super::Millis)
+    }
+
+    /// Both directions, for fields read back from JSON (the journal).
+    pub mod text {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            millis: &crate::domain::Millis,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            super::serialize(millis, s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<crate::domain::Millis, D::Error> {
+            let text = String::deserialize(d)?;
+            super::parse(&text).map_err(serde::de::Error::custom)
+        }
+    }
 }
 
 #[cfg(test)]

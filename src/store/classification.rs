@@ -75,6 +75,16 @@ pub const FIELDS: &[StoredField] = &[
     field("meta", "data_key_fingerprint", Op),
     field("meta", "data_key_recipients", Op),
     field("meta", "data_key_created_at", Op),
+    field("meta", "last_backup", Op),
+    field("journal", "id", Op),
+    field("journal", "at", Op),
+    field("journal", "type", Op),
+    field("journal", "projectId", Op),
+    field("journal", "checklistId", Op),
+    field("journal", "taskId", Op),
+    field("journal", "keyFingerprint", Op),
+    // A copy of a stored record: its personal fields stay sealed.
+    field("journal", "record", Pii),
 ];
 
 pub fn class_of(table: &str, name: &str) -> Option<Class> {

@@ -30,7 +30,17 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "seal personal fields (project ownerEmail, task notes) under the data key",
         apply: seal_personal_fields,
     },
+    Migration {
+        version: 3,
+        description: "create the journal table for point-in-time recovery",
+        apply: create_journal,
+    },
 ];
+
+fn create_journal(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+    tx.open_table(super::tables::JOURNAL)?;
+    Ok(())
+}
 
 /// The schema version this binary writes.
 pub fn latest_version() -> u32 {

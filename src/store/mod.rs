@@ -7,11 +7,12 @@
 
 pub mod classification;
 mod demo;
+pub mod journal;
 pub mod keys;
 pub mod migrations;
 mod ops;
 mod read;
-mod records;
+pub mod records;
 pub mod tables;
 mod writer;
 
@@ -249,6 +250,32 @@ impl Store {
         })
     }
 
+    /// The database, for work that reads it whole (a backup's snapshot).
+    pub fn database(&self) -> Arc<Database> {
+        Arc::clone(&self.db)
+    }
+
+    /// Records a successful backup in the meta table.
+    pub async fn record_backup(&self, last: crate::backup::LastBackup) -> Result<(), StoreError> {
+        self.writer
+            .submit(move |ctx| crate::backup::write_last_backup(ctx.tx, &last))
+            .await
+    }
+
+    /// The last successful backup, if any.
+    pub fn last_backup(&self) -> Result<Option<crate::backup::LastBackup>, StoreError> {
+        crate::backup::read_last_backup(self.db.as_ref())
+    }
+
+    /// Journal events at or after `since`, oldest first.
+    pub fn journal_since(
+        &self,
+        since: Option<crate::domain::Millis>,
+    ) -> Result<Vec<journal::Event>, StoreError> {
+        let tx = self.db.begin_read()?;
+        journal::events_since(&tx.open_table(tables::JOURNAL)?, since)
+    }
+
     /// The data key's public facts.
     pub fn key_info(&self) -> Result<keys::KeyInfo, StoreError> {
         keys::read(self.db.as_ref())?
@@ -469,6 +496,36 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
+}
+
+/// Row counts per table of a store no server holds, read without writing.
+pub fn read_counts(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+    let db = open_read_only(path)?;
+    let tx = db.begin_read()?;
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert(
+        "projects".to_owned(),
+        tx.open_table(tables::PROJECTS)?.len()?,
+    );
+    counts.insert(
+        "checklists".to_owned(),
+        tx.open_table(tables::CHECKLISTS)?.len()?,
+    );
+    counts.insert("tasks".to_owned(), tx.open_table(tables::TASKS)?.len()?);
+    Ok(counts)
+}
+
+/// Opens the store file for a command that runs without a server (an
+/// offline backup): writable, so a crashed store is repaired first.
+pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+    let path = data_dir.join(FILE_NAME);
+    if !path.exists() {
+        return Err(StoreError::Io(format!(
+            "no store at {}",
+            crate::config::display_path(&path)
+        )));
+    }
+    open_database(&path, cache_bytes)
 }
 
 /// Reads the data key's public facts from a store no server holds.

@@ -2,8 +2,10 @@
 //!
 //! Each function checks everything it needs (parents exist, the row exists)
 //! before its first write, so a refused change leaves the batch's transaction
-//! exactly as it found it.
+//! exactly as it found it. Each successful change appends its journal event
+//! in the same transaction.
 
+use super::journal::{self, EventKind, Stamp, Target};
 use super::read::{Tables, children_of};
 use super::records::{
     ChecklistRecord, NOTES, OWNER_EMAIL, ProjectRecord, TaskRecord, decode, encode,
@@ -17,16 +19,14 @@ use crate::domain::{
 };
 use redb::{ReadableTable, Table};
 
+type Projects<'t> = Table<'t, u128, &'static [u8]>;
 type Composite<'t> = Table<'t, (u128, u128), &'static [u8]>;
 
 fn not_found<T>(missing: Missing) -> Result<T, StoreError> {
     Err(StoreError::NotFound(missing))
 }
 
-fn require_project(
-    projects: &Table<'_, u128, &'static [u8]>,
-    id: ProjectId,
-) -> Result<(), StoreError> {
+fn require_project(projects: &Projects<'_>, id: ProjectId) -> Result<(), StoreError> {
     match projects.get(id.as_u128())? {
         Some(_) => Ok(()),
         None => not_found(Missing::Project(id)),
@@ -35,7 +35,7 @@ fn require_project(
 
 /// Loads a checklist row, saying whether the project or the checklist is missing.
 fn checklist_row(
-    projects: &Table<'_, u128, &'static [u8]>,
+    projects: &Projects<'_>,
     checklists: &Composite<'_>,
     project: ProjectId,
     id: ChecklistId,
@@ -47,8 +47,33 @@ fn checklist_row(
     }
 }
 
+fn at_project(project: ProjectId) -> Target {
+    Target {
+        project: project.as_u128(),
+        checklist: None,
+        task: None,
+    }
+}
+
+fn at_checklist(project: ProjectId, checklist: ChecklistId) -> Target {
+    Target {
+        project: project.as_u128(),
+        checklist: Some(checklist.as_u128()),
+        task: None,
+    }
+}
+
+fn at_task(project: ProjectId, checklist: ChecklistId, task: TaskId) -> Target {
+    Target {
+        project: project.as_u128(),
+        checklist: Some(checklist.as_u128()),
+        task: Some(task.as_u128()),
+    }
+}
+
 pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project, StoreError> {
     let id = ProjectId::from_u128(ctx.mint_id());
+    let stamp = ctx.stamp();
     let record = ProjectRecord {
         name: new.name,
         description: new.description,
@@ -61,6 +86,16 @@ pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project
     ctx.tx
         .open_table(PROJECTS)?
         .insert(id.as_u128(), encode(&record).as_slice())?;
+    let sealed = record.owner_email.is_some();
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ProjectPut,
+        at_project(id),
+        Some(&record),
+        sealed,
+    )?;
     record.into_project(id, Vec::new(), ctx.ring)
 }
 
@@ -69,6 +104,7 @@ pub fn update_project(
     id: ProjectId,
     changes: ProjectChanges,
 ) -> Result<Project, StoreError> {
+    let stamp = ctx.stamp();
     let mut projects = ctx.tx.open_table(PROJECTS)?;
     let mut record: ProjectRecord = match projects.get(id.as_u128())? {
         Some(row) => decode("project", row.value())?,
@@ -86,6 +122,16 @@ pub fn update_project(
     }
     record.updated_at = ctx.now;
     projects.insert(id.as_u128(), encode(&record).as_slice())?;
+    let sealed = record.owner_email.is_some();
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ProjectPut,
+        at_project(id),
+        Some(&record),
+        sealed,
+    )?;
     let checklists = ctx.tx.open_table(CHECKLISTS)?;
     let tasks = ctx.tx.open_table(TASKS)?;
     let tables = Tables {
@@ -98,6 +144,7 @@ pub fn update_project(
 }
 
 pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), StoreError> {
+    let stamp = ctx.stamp();
     let mut projects = ctx.tx.open_table(PROJECTS)?;
     require_project(&projects, id)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
@@ -111,7 +158,15 @@ pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), Store
     }
     checklists.retain_in(children_of(id.as_u128()), |_, _| false)?;
     projects.remove(id.as_u128())?;
-    Ok(())
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ProjectDelete,
+        at_project(id),
+        None,
+        false,
+    )
 }
 
 pub fn create_checklist(
@@ -121,6 +176,7 @@ pub fn create_checklist(
 ) -> Result<Checklist, StoreError> {
     require_project(&ctx.tx.open_table(PROJECTS)?, project)?;
     let id = ChecklistId::from_u128(ctx.mint_id());
+    let stamp = ctx.stamp();
     let record = ChecklistRecord {
         name: new.name,
         created_at: ctx.now,
@@ -129,6 +185,15 @@ pub fn create_checklist(
     ctx.tx.open_table(CHECKLISTS)?.insert(
         (project.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
+    )?;
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ChecklistPut,
+        at_checklist(project, id),
+        Some(&record),
+        false,
     )?;
     Ok(record.into_checklist(id, project, Vec::new()))
 }
@@ -139,6 +204,7 @@ pub fn rename_checklist(
     id: ChecklistId,
     new: NewChecklist,
 ) -> Result<Checklist, StoreError> {
+    let stamp = ctx.stamp();
     let projects = ctx.tx.open_table(PROJECTS)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
     let mut record = checklist_row(&projects, &checklists, project, id)?;
@@ -147,6 +213,15 @@ pub fn rename_checklist(
     checklists.insert(
         (project.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
+    )?;
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ChecklistPut,
+        at_checklist(project, id),
+        Some(&record),
+        false,
     )?;
     let tasks = ctx.tx.open_table(TASKS)?;
     let tables = Tables {
@@ -163,6 +238,7 @@ pub fn delete_checklist(
     project: ProjectId,
     id: ChecklistId,
 ) -> Result<(), StoreError> {
+    let stamp = ctx.stamp();
     let projects = ctx.tx.open_table(PROJECTS)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
     checklist_row(&projects, &checklists, project, id)?;
@@ -170,7 +246,15 @@ pub fn delete_checklist(
         .open_table(TASKS)?
         .retain_in(children_of(id.as_u128()), |_, _| false)?;
     checklists.remove((project.as_u128(), id.as_u128()))?;
-    Ok(())
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::ChecklistDelete,
+        at_checklist(project, id),
+        None,
+        false,
+    )
 }
 
 pub fn create_task(
@@ -185,6 +269,7 @@ pub fn create_task(
         checklist_row(&projects, &checklists, project, checklist)?;
     }
     let id = TaskId::from_u128(ctx.mint_id());
+    let stamp = ctx.stamp();
     let record = TaskRecord {
         title: new.title,
         status: Default::default(),
@@ -198,6 +283,16 @@ pub fn create_task(
     ctx.tx.open_table(TASKS)?.insert(
         (checklist.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
+    )?;
+    let sealed = record.notes.is_some();
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::TaskPut,
+        at_task(project, checklist, id),
+        Some(&record),
+        sealed,
     )?;
     record.into_task(id, checklist, ctx.ring)
 }
@@ -228,6 +323,7 @@ pub fn update_task(
     id: TaskId,
     changes: TaskChanges,
 ) -> Result<Task, StoreError> {
+    let stamp: Stamp = ctx.stamp();
     let mut tasks = ctx.tx.open_table(TASKS)?;
     let mut record = task_row(ctx, &tasks, project, checklist, id)?;
     if let Some(status) = changes.status {
@@ -247,6 +343,16 @@ pub fn update_task(
         (checklist.as_u128(), id.as_u128()),
         encode(&record).as_slice(),
     )?;
+    let sealed = record.notes.is_some();
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::TaskPut,
+        at_task(project, checklist, id),
+        Some(&record),
+        sealed,
+    )?;
     record.into_task(id, checklist, ctx.ring)
 }
 
@@ -256,8 +362,17 @@ pub fn delete_task(
     checklist: ChecklistId,
     id: TaskId,
 ) -> Result<(), StoreError> {
+    let stamp = ctx.stamp();
     let mut tasks = ctx.tx.open_table(TASKS)?;
     task_row(ctx, &tasks, project, checklist, id)?;
     tasks.remove((checklist.as_u128(), id.as_u128()))?;
-    Ok(())
+    journal::append(
+        ctx.tx,
+        ctx.ring,
+        stamp,
+        EventKind::TaskDelete,
+        at_task(project, checklist, id),
+        None,
+        false,
+    )
 }

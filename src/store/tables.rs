@@ -19,6 +19,9 @@ pub const CHECKLISTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::ne
 /// `(checklist id, task id)` → task record.
 pub const TASKS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("tasks");
 
+/// `event id` → journal event, in commit order (ids are time-ordered).
+pub const JOURNAL: TableDefinition<u128, &[u8]> = TableDefinition::new("journal");
+
 /// Keys of the [`META`] table.
 pub mod meta_key {
     pub const SCHEMA_VERSION: &str = "schema_version";
@@ -29,6 +32,7 @@ pub mod meta_key {
     pub const DATA_KEY_FINGERPRINT: &str = "data_key_fingerprint";
     pub const DATA_KEY_RECIPIENTS: &str = "data_key_recipients";
     pub const DATA_KEY_CREATED_AT: &str = "data_key_created_at";
+    pub const LAST_BACKUP: &str = "last_backup";
 
     /// Every key the meta table may hold, for classification.
     pub const ALL: &[&str] = &[
@@ -40,5 +44,6 @@ pub mod meta_key {
         DATA_KEY_FINGERPRINT,
         DATA_KEY_RECIPIENTS,
         DATA_KEY_CREATED_AT,
+        LAST_BACKUP,
     ];
 }

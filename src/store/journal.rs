@@ -1,0 +1,294 @@
+//! The append-only event journal: one event per change, written in the same
+//! transaction as the change, so the journal and the tables never disagree.
+//!
+//! An event carries the stored record after a put (personal fields stay
+//! sealed, with the fingerprint of the key that sealed them) or the ids of
+//! what a delete removed. Exported as JSON Lines, the journal replays onto a
+//! restored snapshot: puts and deletes are idempotent, so replaying the same
+//! events twice, or events the snapshot already holds, changes nothing.
+
+use super::StoreError;
+use super::read::children_of;
+use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
+use super::tables::{CHECKLISTS, JOURNAL, PROJECTS, TASKS};
+use super::writer::WriteCtx;
+use crate::crypto::Keyring;
+use crate::domain::{Millis, rfc3339};
+use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "project.put")]
+    ProjectPut,
+    #[serde(rename = "project.delete")]
+    ProjectDelete,
+    #[serde(rename = "checklist.put")]
+    ChecklistPut,
+    #[serde(rename = "checklist.delete")]
+    ChecklistDelete,
+    #[serde(rename = "task.put")]
+    TaskPut,
+    #[serde(rename = "task.delete")]
+    TaskDelete,
+}
+
+/// One change, as stored and as exported (one JSON line each).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    pub id: Uuid,
+    #[serde(with = "rfc3339::text")]
+    pub at: Millis,
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub project_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<Uuid>,
+    /// The data key that sealed the record's personal fields, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    /// The stored record after a put.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<serde_json::Value>,
+}
+
+/// Where in the tree a change happened.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub project: u128,
+    pub checklist: Option<u128>,
+    pub task: Option<u128>,
+}
+
+/// An event's id and time, taken from the writer before the change opens
+/// its tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    pub id: u128,
+    pub at: Millis,
+}
+
+impl WriteCtx<'_> {
+    pub fn stamp(&mut self) -> Stamp {
+        Stamp {
+            id: self.mint_id(),
+            at: self.now,
+        }
+    }
+}
+
+/// Appends the event for a change made in `tx`.
+pub fn append(
+    tx: &WriteTransaction,
+    ring: &Keyring,
+    stamp: Stamp,
+    kind: EventKind,
+    target: Target,
+    record: Option<&dyn erased::Record>,
+    sealed: bool,
+) -> Result<(), StoreError> {
+    let id = stamp.id;
+    let event = Event {
+        id: Uuid::from_u128(id),
+        at: stamp.at,
+        kind,
+        project_id: Uuid::from_u128(target.project),
+        checklist_id: target.checklist.map(Uuid::from_u128),
+        task_id: target.task.map(Uuid::from_u128),
+        key_fingerprint: sealed.then(|| ring.current().fingerprint()),
+        record: record.map(erased::Record::to_json),
+    };
+    tx.open_table(JOURNAL)?
+        .insert(id, encode(&event).as_slice())?;
+    Ok(())
+}
+
+/// Any stored record, as the JSON the journal keeps.
+pub mod erased {
+    pub trait Record {
+        fn to_json(&self) -> serde_json::Value;
+    }
+
+    impl<T: serde::Serialize> Record for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("records serialize")
+        }
+    }
+}
+
+/// Every event at or after `since`, oldest first.
+pub fn events_since(
+    table: &impl ReadableTable<u128, &'static [u8]>,
+    since: Option<Millis>,
+) -> Result<Vec<Event>, StoreError> {
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        let (_, value) = row?;
+        let event: Event = decode("journal", value.value())?;
+        if since.is_none_or(|s| event.at >= s) {
+            out.push(event);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks an event before anything is applied: known shape, a record that
+/// decodes for its table, sealed under the store's key.
+pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
+    let needs = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "event {} ({:?}) lacks {what}",
+                event.id, event.kind
+            ))
+        }
+    };
+    match event.kind {
+        EventKind::ProjectPut => needs(event.record.is_some(), "its record")?,
+        EventKind::ChecklistPut | EventKind::ChecklistDelete => {
+            needs(event.checklist_id.is_some(), "checklistId")?
+        }
+        EventKind::TaskPut | EventKind::TaskDelete => needs(
+            event.checklist_id.is_some() && event.task_id.is_some(),
+            "checklistId and taskId",
+        )?,
+        EventKind::ProjectDelete => {}
+    }
+    if let Some(record) = &event.record {
+        let bytes = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+        let decoded = match event.kind {
+            EventKind::ProjectPut => decode::<ProjectRecord>("project", &bytes).map(|_| ()),
+            EventKind::ChecklistPut => decode::<ChecklistRecord>("checklist", &bytes).map(|_| ()),
+            EventKind::TaskPut => decode::<TaskRecord>("task", &bytes).map(|_| ()),
+            _ => Ok(()),
+        };
+        decoded.map_err(|e| format!("event {}: {e}", event.id))?;
+    }
+    if let Some(fingerprint) = &event.key_fingerprint
+        && fingerprint != store_key
+    {
+        return Err(format!(
+            "event {} was sealed under data key {fingerprint} but this store uses {store_key}; \
+             a key rotation happened after the snapshot: restore a backup taken after the rotation",
+            event.id
+        ));
+    }
+    Ok(())
+}
+
+/// Applies one checked event. Idempotent.
+pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
+    let project = event.project_id.as_u128();
+    let checklist = event.checklist_id.map(|u| u.as_u128()).unwrap_or_default();
+    let task = event.task_id.map(|u| u.as_u128()).unwrap_or_default();
+    let record =
+        || serde_json::to_vec(event.record.as_ref().expect("checked")).expect("JSON serializes");
+    match event.kind {
+        EventKind::ProjectPut => {
+            tx.open_table(PROJECTS)?
+                .insert(project, record().as_slice())?;
+        }
+        EventKind::ChecklistPut => {
+            tx.open_table(CHECKLISTS)?
+                .insert((project, checklist), record().as_slice())?;
+        }
+        EventKind::TaskPut => {
+            tx.open_table(TASKS)?
+                .insert((checklist, task), record().as_slice())?;
+        }
+        EventKind::TaskDelete => {
+            tx.open_table(TASKS)?.remove((checklist, task))?;
+        }
+        EventKind::ChecklistDelete => {
+            tx.open_table(TASKS)?
+                .retain_in(children_of(checklist), |_, _| false)?;
+            tx.open_table(CHECKLISTS)?.remove((project, checklist))?;
+        }
+        EventKind::ProjectDelete => {
+            let mut checklists = tx.open_table(CHECKLISTS)?;
+            let mut owned = Vec::new();
+            for row in checklists.range(children_of(project))? {
+                owned.push(row?.0.value().1);
+            }
+            let mut tasks = tx.open_table(TASKS)?;
+            for id in owned {
+                tasks.retain_in(children_of(id), |_, _| false)?;
+            }
+            checklists.retain_in(children_of(project), |_, _| false)?;
+            tx.open_table(PROJECTS)?.remove(project)?;
+        }
+    }
+    tx.open_table(JOURNAL)?
+        .insert(event.id.as_u128(), encode(event).as_slice())?;
+    Ok(())
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Replayed {
+    pub applied: usize,
+    pub skipped_after_until: usize,
+}
+
+/// Checks every event, then applies those at or before `until` in one
+/// transaction. Nothing is applied if any event is refused.
+pub fn replay(
+    db: &redb::Database,
+    events: &[Event],
+    until: Option<Millis>,
+) -> Result<Replayed, StoreError> {
+    let version = super::migrations::current_version(db)?;
+    if version != super::migrations::latest_version() {
+        return Err(StoreError::Io(format!(
+            "the store is at schema version {version}, not {}; run `launchpad migrate` first",
+            super::migrations::latest_version()
+        )));
+    }
+    let (info, _) = super::keys::read(db)?
+        .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
+    for event in events {
+        check(event, &info.fingerprint).map_err(StoreError::Io)?;
+    }
+    let tx = db.begin_write()?;
+    let mut applied = 0;
+    let mut high_water = 0u128;
+    for event in events.iter().filter(|e| until.is_none_or(|u| e.at <= u)) {
+        apply(&tx, event)?;
+        applied += 1;
+        let ids = [
+            Some(event.id),
+            Some(event.project_id),
+            event.checklist_id,
+            event.task_id,
+        ];
+        high_water = ids
+            .into_iter()
+            .flatten()
+            .map(|u| u.as_u128())
+            .fold(high_water, u128::max);
+    }
+    {
+        let mut meta = tx.open_table(super::tables::META)?;
+        let current = meta
+            .get(super::tables::meta_key::ID_HIGH_WATER)?
+            .and_then(|v| <[u8; 16]>::try_from(v.value()).ok())
+            .map_or(0, u128::from_be_bytes);
+        if high_water > current {
+            meta.insert(
+                super::tables::meta_key::ID_HIGH_WATER,
+                high_water.to_be_bytes().as_slice(),
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(Replayed {
+        applied,
+        skipped_after_until: events.len() - applied,
+    })
+}
