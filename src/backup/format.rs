@@ -212,10 +212,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// One stored row: table id, key bytes, value bytes.
+pub type Frame = (u8, Vec<u8>, Vec<u8>);
+
 /// A backup read back into memory and checked.
 pub struct Opened {
     pub manifest: Manifest,
-    pub frames: Vec<(u8, Vec<u8>, Vec<u8>)>,
+    pub frames: Vec<Frame>,
     pub encrypted: bool,
     pub sha256: String,
     pub size: u64,
@@ -279,7 +282,7 @@ pub fn open(
     })
 }
 
-fn read_frames(body: &[u8]) -> Result<Vec<(u8, Vec<u8>, Vec<u8>)>, FormatError> {
+fn read_frames(body: &[u8]) -> Result<Vec<Frame>, FormatError> {
     let damaged = |what: &str| FormatError::Body(what.to_owned());
     let mut decoder = zstd::Decoder::new(body).map_err(|e| damaged(&e.to_string()))?;
     let mut frames = Vec::new();

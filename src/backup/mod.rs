@@ -147,7 +147,7 @@ pub fn snapshot(
         let mut done = 0u64;
         let tick = |frames_done: &mut u64| {
             *frames_done += 1;
-            if *frames_done % 1000 == 0 || *frames_done == total {
+            if frames_done.is_multiple_of(1000) || *frames_done == total {
                 progress(*frames_done, total);
             }
         };

@@ -38,7 +38,7 @@ fn progress() -> impl FnMut(u64, u64) {
             }
         }
         None => {
-            let now = if total == 0 { 4 } else { done * 4 / total };
+            let now = (done * 4).checked_div(total).unwrap_or(4);
             if now > quarter {
                 quarter = now;
                 eprintln!("backup: {done}/{total} rows");
