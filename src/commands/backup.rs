@@ -301,6 +301,19 @@ pub fn journal_replay(overrides: &Overrides, args: &ReplayArgs) -> Result<(), Co
         })?;
         events.push(event);
     }
+    // Check every event against a read-only open first: a refused replay
+    // leaves the store file byte for byte as it was.
+    let live = settings.data_dir.join(store::FILE_NAME);
+    match store::read_key_info(&live) {
+        Ok(info) => {
+            for event in &events {
+                store::journal::check(event, &info.fingerprint)
+                    .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;
+            }
+        }
+        Err(store::StoreError::NeedsRepair(_)) => {}
+        Err(e) => return Err(explain_store_error(e)),
+    }
     let db = store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
         .map_err(explain_store_error)?;
     let replayed = store::journal::replay(&db, &events, until)

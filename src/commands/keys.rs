@@ -20,7 +20,11 @@ fn settings(overrides: &Overrides) -> Result<Settings, CommandError> {
 }
 
 pub fn init(overrides: &Overrides) -> Result<(), CommandError> {
-    let settings = settings(overrides)?;
+    let overrides = Overrides {
+        creating_identity: true,
+        ..overrides.clone()
+    };
+    let settings = settings(&overrides)?;
     let path = &settings.identity.path;
     let identity = Identity::create(path).map_err(|e| anyhow!("{e}"))?;
     println!(

@@ -88,6 +88,7 @@ pub struct Settings {
     pub origins: Vec<(&'static Key, Origin, String)>,
     /// Unknown or deprecated keys and variables.
     pub drift: Vec<Drift>,
+    creating_identity: bool,
 }
 
 /// What the command line contributes: the file to read and flag values.
@@ -97,6 +98,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub identity: Option<PathBuf>,
+    /// `keys init` is about to create the identity: do not require it to exist.
+    pub creating_identity: bool,
 }
 
 /// One thing wrong with the configuration.
@@ -247,6 +250,7 @@ impl Settings {
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),
+            creating_identity: overrides.creating_identity,
         };
         let mut problems = parser.problems;
         if settings.env == Environment::Production {
@@ -329,6 +333,9 @@ impl Settings {
             .is_some_and(|(identity, data)| identity.starts_with(data));
         if inside {
             return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/identity.age".into())];
+        }
+        if self.creating_identity {
+            return Vec::new();
         }
         if !self.identity.path.exists() {
             return vec![problem("the identity file does not exist".into(), create)];

@@ -1,81 +1,15 @@
 //! Personal data is sealed at rest, keys are checked at start, and the key
 //! commands keep every value readable.
 
-use crate::helpers::{RunningBinary, binary, spawn_app, spawn_app_in, spawn_binary};
+use crate::helpers::{
+    EMAIL_SENTINEL, NOTES_SENTINEL, binary, http, run, seed, sha, spawn_app, spawn_app_in,
+    spawn_binary, stop,
+};
 use launchpad::store::tables::{PROJECTS, TASKS};
 use redb::{ReadableDatabase, ReadableTable};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const EMAIL_SENTINEL: &str = "sentinel.owner.7f3a9c@example.com";
-const NOTES_SENTINEL: &str = "SENTINEL-NOTES-4b1d8e-personal";
-
-fn run(args: &[&str], data: &Path, extra: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .args(extra)
-        .arg("--data-dir")
-        .arg(data)
-        .env_clear()
-        .output()
-        .expect("the binary runs")
-}
-
-fn http(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
-    if let Some(body) = body {
-        cmd.args([
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            &body.to_string(),
-        ]);
-    }
-    let out = String::from_utf8(cmd.output().expect("curl runs").stdout).unwrap();
-    let (body, code) = out.rsplit_once('\n').unwrap();
-    (
-        code.parse().unwrap(),
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
-}
-
-/// Creates a project with an owner email and `n` tasks with notes; returns
-/// the project path and the notes by task id.
-fn seed(server: &RunningBinary, n: usize) -> (String, Vec<(String, String)>) {
-    let (status, project) = http(
-        "POST",
-        &server.url("/api/v1/projects"),
-        Some(&json!({ "name": "Sealed", "ownerEmail": EMAIL_SENTINEL })),
-    );
-    assert_eq!(status, 201);
-    let pid = project["id"].as_str().unwrap().to_owned();
-    let (_, checklist) = http(
-        "POST",
-        &server.url(&format!("/api/v1/projects/{pid}/checklists")),
-        Some(&json!({ "name": "Private" })),
-    );
-    let cid = checklist["id"].as_str().unwrap();
-    let mut notes = Vec::new();
-    for i in 0..n {
-        let text = format!("{NOTES_SENTINEL} #{i}");
-        let (status, task) = http(
-            "POST",
-            &server.url(&format!("/api/v1/projects/{pid}/checklists/{cid}/tasks")),
-            Some(&json!({ "title": format!("Task {i}"), "notes": text })),
-        );
-        assert_eq!(status, 201);
-        notes.push((task["id"].as_str().unwrap().to_owned(), text));
-    }
-    (format!("/api/v1/projects/{pid}"), notes)
-}
-
-fn stop(mut server: RunningBinary) -> Vec<String> {
-    server.signal("TERM");
-    assert!(server.wait_exit(30).success());
-    server.output()
-}
+use std::process::Command;
 
 fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -110,11 +44,6 @@ fn stored_ciphertexts(data: &Path) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-fn sha(path: &Path) -> Vec<u8> {
-    use sha2::Digest;
-    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
 
 #[test]
@@ -546,6 +475,30 @@ fn production_refuses_an_identity_inside_the_data_folder_or_readable_by_others()
     assert!(String::from_utf8_lossy(&inside.stderr).contains("inside the data folder"));
     std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert!(prod(&outside).status.success());
+}
+
+#[test]
+fn keys_init_works_in_production_where_the_identity_does_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = dir.path().join("etc").join("identity.age");
+
+    let output = Command::new(binary())
+        .args(["keys", "init", "--identity"])
+        .arg(&identity)
+        .args(["--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_clear()
+        .env("LAUNCHPAD_ENV", "production")
+        .env("LAUNCHPAD_DEMO_DATA", "false")
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(identity.exists());
 }
 
 #[test]

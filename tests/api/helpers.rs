@@ -6,6 +6,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use tempfile::TempDir;
 
 pub struct TestApp {
@@ -57,6 +58,7 @@ pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
         data_dir: Some(data_dir.to_owned()),
         listen: Some("127.0.0.1:0".into()),
         identity: None,
+        creating_identity: false,
     };
     Settings::from_sources(&overrides, &env).expect("test settings are valid")
 }
@@ -316,4 +318,79 @@ impl Drop for RunningBinary {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+pub const EMAIL_SENTINEL: &str = "sentinel.owner.7f3a9c@example.com";
+pub const NOTES_SENTINEL: &str = "SENTINEL-NOTES-4b1d8e-personal";
+
+/// Runs the binary with a clean environment: `args`, then `extra`, then `--data-dir data`.
+pub fn run(args: &[&str], data: &Path, extra: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .args(extra)
+        .arg("--data-dir")
+        .arg(data)
+        .env_clear()
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn http(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]);
+    if let Some(body) = body {
+        cmd.args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &body.to_string(),
+        ]);
+    }
+    let out = String::from_utf8(cmd.output().expect("curl runs").stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    (
+        code.parse().unwrap(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+/// Creates a project with an owner email and `n` tasks with notes; returns
+/// the project path and the notes by task id.
+pub fn seed(server: &RunningBinary, n: usize) -> (String, Vec<(String, String)>) {
+    let (status, project) = http(
+        "POST",
+        &server.url("/api/v1/projects"),
+        Some(&json!({ "name": "Sealed", "ownerEmail": EMAIL_SENTINEL })),
+    );
+    assert_eq!(status, 201);
+    let pid = project["id"].as_str().unwrap().to_owned();
+    let (_, checklist) = http(
+        "POST",
+        &server.url(&format!("/api/v1/projects/{pid}/checklists")),
+        Some(&json!({ "name": "Private" })),
+    );
+    let cid = checklist["id"].as_str().unwrap();
+    let mut notes = Vec::new();
+    for i in 0..n {
+        let text = format!("{NOTES_SENTINEL} #{i}");
+        let (status, task) = http(
+            "POST",
+            &server.url(&format!("/api/v1/projects/{pid}/checklists/{cid}/tasks")),
+            Some(&json!({ "title": format!("Task {i}"), "notes": text })),
+        );
+        assert_eq!(status, 201);
+        notes.push((task["id"].as_str().unwrap().to_owned(), text));
+    }
+    (format!("/api/v1/projects/{pid}"), notes)
+}
+
+pub fn stop(mut server: RunningBinary) -> Vec<String> {
+    server.signal("TERM");
+    assert!(server.wait_exit(30).success());
+    server.output()
+}
+
+pub fn sha(path: &Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
