@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         data_dir: cli.global.data_dir,
         listen: cli.global.listen,
         identity: cli.global.identity,
-        creating_identity: false,
+        identity_not_needed: false,
     };
     let result = match &cli.command {
         Command::Serve => commands::serve(&overrides),

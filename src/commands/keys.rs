@@ -21,7 +21,7 @@ fn settings(overrides: &Overrides) -> Result<Settings, CommandError> {
 
 pub fn init(overrides: &Overrides) -> Result<(), CommandError> {
     let overrides = Overrides {
-        creating_identity: true,
+        identity_not_needed: true,
         ..overrides.clone()
     };
     let settings = settings(&overrides)?;
@@ -39,7 +39,11 @@ pub fn init(overrides: &Overrides) -> Result<(), CommandError> {
 }
 
 pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
-    let settings = settings(overrides)?;
+    let overrides = Overrides {
+        identity_not_needed: true,
+        ..overrides.clone()
+    };
+    let settings = settings(&overrides)?;
     let info = match admin::call(&settings.data_dir, &Request::KeysStatus)
         .context("asking the running server")?
     {

@@ -88,7 +88,7 @@ pub struct Settings {
     pub origins: Vec<(&'static Key, Origin, String)>,
     /// Unknown or deprecated keys and variables.
     pub drift: Vec<Drift>,
-    creating_identity: bool,
+    identity_not_needed: bool,
 }
 
 /// What the command line contributes: the file to read and flag values.
@@ -98,8 +98,10 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub identity: Option<PathBuf>,
-    /// `keys init` is about to create the identity: do not require it to exist.
-    pub creating_identity: bool,
+    /// The command does not unwrap the data key (`keys init` creates the
+    /// identity, `keys status` only reads public facts): do not require the
+    /// identity file to exist.
+    pub identity_not_needed: bool,
 }
 
 /// One thing wrong with the configuration.
@@ -250,7 +252,7 @@ impl Settings {
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),
-            creating_identity: overrides.creating_identity,
+            identity_not_needed: overrides.identity_not_needed,
         };
         let mut problems = parser.problems;
         if settings.env == Environment::Production {
@@ -334,7 +336,7 @@ impl Settings {
         if inside {
             return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/identity.age".into())];
         }
-        if self.creating_identity {
+        if self.identity_not_needed {
             return Vec::new();
         }
         if !self.identity.path.exists() {

@@ -528,3 +528,38 @@ fn production_uses_the_systemd_credential_when_no_identity_is_configured() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn keys_status_reads_the_expected_key_in_production_even_when_the_identity_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let identity = dir.path().join("identity.age");
+    run(
+        &["keys", "init", "--identity"],
+        &data,
+        &[identity.to_str().unwrap()],
+    );
+    stop(spawn_binary(
+        &data,
+        &[("LAUNCHPAD_IDENTITY_FILE", identity.to_str().unwrap())],
+    ));
+    std::fs::remove_file(&identity).unwrap();
+
+    let output = Command::new(binary())
+        .args(["keys", "status", "--identity"])
+        .arg(&identity)
+        .arg("--data-dir")
+        .arg(&data)
+        .env_clear()
+        .env("LAUNCHPAD_ENV", "production")
+        .env("LAUNCHPAD_DEMO_DATA", "false")
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("data key:    lpk1:"));
+}

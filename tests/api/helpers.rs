@@ -58,7 +58,7 @@ pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
         data_dir: Some(data_dir.to_owned()),
         listen: Some("127.0.0.1:0".into()),
         identity: None,
-        creating_identity: false,
+        identity_not_needed: false,
     };
     Settings::from_sources(&overrides, &env).expect("test settings are valid")
 }
