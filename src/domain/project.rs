@@ -1,6 +1,6 @@
 //! Projects: the unit a team takes from prototype to production.
 
-use super::text::{Lines, bounded_text};
+use super::text::{Lines, bounded_text, redacted_debug, text_conversions};
 use super::{Checklist, Millis, ProjectId, TextError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -56,31 +56,11 @@ impl OwnerEmail {
         }
         Ok(Self(trimmed.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for OwnerEmail {
-    type Error = TextError;
-    fn try_from(raw: String) -> Result<Self, TextError> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<OwnerEmail> for String {
-    fn from(value: OwnerEmail) -> String {
-        value.0
-    }
-}
-
-/// Personal data never reaches a log through `{:?}`.
-impl std::fmt::Debug for OwnerEmail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OwnerEmail(<redacted>)")
-    }
-}
+text_conversions!(OwnerEmail);
+// Personal data never reaches a log through `{:?}`.
+redacted_debug!(OwnerEmail);
 
 /// A project with its checklists, as the API returns it.
 #[derive(Debug, Clone, Serialize, ToSchema)]

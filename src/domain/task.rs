@@ -10,47 +10,10 @@ bounded_text!(
     TaskTitle, 3, 120, Lines::Single
 );
 
-/// A task's notes: at most 4,000 characters. Personal data: sealed at rest.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TaskNotes(String);
-
-impl TaskNotes {
-    pub const MAX: usize = 4000;
-
-    pub fn parse(raw: &str) -> Result<Self, TextError> {
-        const BOUNDS: super::text::Bounds = super::text::Bounds {
-            min: 0,
-            max: TaskNotes::MAX,
-            lines: Lines::Multi,
-        };
-        BOUNDS.parse(raw).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for TaskNotes {
-    type Error = TextError;
-    fn try_from(raw: String) -> Result<Self, TextError> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<TaskNotes> for String {
-    fn from(value: TaskNotes) -> String {
-        value.0
-    }
-}
-
-/// Personal data never reaches a log through `{:?}`.
-impl std::fmt::Debug for TaskNotes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TaskNotes(<redacted>)")
-    }
-}
+bounded_text!(
+    /// A task's notes: at most 4,000 characters. Personal data: sealed at rest.
+    redacted TaskNotes, 0, 4000, Lines::Multi
+);
 
 /// Where a task stands. New tasks are `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]

@@ -55,10 +55,23 @@ impl Bounds {
 
 /// Declares a validated text newtype: private field, one fallible
 /// constructor, serde through that constructor so stored data is re-checked.
+/// With `redacted`, `{:?}` never shows the value (personal data).
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $lines:expr) => {
+        $crate::domain::text::bounded_text!(@define $(#[$doc])* $name, $min, $max, $lines);
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+    };
+    ($(#[$doc:meta])* redacted $name:ident, $min:expr, $max:expr, $lines:expr) => {
+        $crate::domain::text::bounded_text!(@define $(#[$doc])* $name, $min, $max, $lines);
+        $crate::domain::text::redacted_debug!($name);
+    };
+    (@define $(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $lines:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -74,7 +87,17 @@ macro_rules! bounded_text {
                 };
                 BOUNDS.parse(raw).map(Self)
             }
+        }
 
+        $crate::domain::text::text_conversions!($name);
+    };
+}
+
+/// `as_str`, `TryFrom<String>` through `parse`, `From<T> for String` and
+/// `AsRef<str>` for a text newtype.
+macro_rules! text_conversions {
+    ($name:ident) => {
+        impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -100,7 +123,19 @@ macro_rules! bounded_text {
         }
     };
 }
+
+/// A `Debug` that shows the type but never the value.
+macro_rules! redacted_debug {
+    ($name:ident) => {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}(<redacted>)", stringify!($name))
+            }
+        }
+    };
+}
 pub(crate) use bounded_text;
+pub(crate) use {redacted_debug, text_conversions};
 
 #[cfg(test)]
 mod tests {

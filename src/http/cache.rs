@@ -6,9 +6,11 @@
 //! happened since it was read: a client never reads older data than it has
 //! written. The generation doubles as a weak ETag for `If-None-Match`.
 
+use super::error::ApiError;
+use crate::store::{Store, StoreError};
 use actix_web::http::header::{ETAG, IF_NONE_MATCH, LINK};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -46,6 +48,34 @@ impl ResponseCache {
         }
         entries.insert(key, (generation, rendered));
     }
+}
+
+/// Serves `key` from the cache at the store's current generation, or reads
+/// it off the async executor with `load` (the value and its `Link` header),
+/// renders it and keeps it.
+pub async fn cached<T, F>(
+    req: &HttpRequest,
+    store: web::Data<Store>,
+    cache: &ResponseCache,
+    key: String,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Store) -> Result<(T, Option<String>), StoreError> + Send + 'static,
+{
+    let generation = store.generation();
+    if let Some(hit) = cache.get(&key, generation) {
+        return Ok(respond(req, generation, hit));
+    }
+    let (value, link) = web::block(move || load(&store)).await??;
+    let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
+    let rendered = Rendered {
+        body: Bytes::from(body),
+        link,
+    };
+    cache.put(key, generation, rendered.clone());
+    Ok(respond(req, generation, rendered))
 }
 
 /// `200` with the body, or `304` when the client already holds this generation.

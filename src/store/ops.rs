@@ -83,9 +83,19 @@ pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    ctx.tx
-        .open_table(PROJECTS)?
-        .insert(id.as_u128(), encode(&record).as_slice())?;
+    put_project(ctx, &mut ctx.tx.open_table(PROJECTS)?, stamp, id, &record)?;
+    record.into_project(id, Vec::new(), ctx.ring)
+}
+
+/// Stores a project row and journals it.
+fn put_project(
+    ctx: &WriteCtx<'_>,
+    projects: &mut Projects<'_>,
+    stamp: Stamp,
+    id: ProjectId,
+    record: &ProjectRecord,
+) -> Result<(), StoreError> {
+    projects.insert(id.as_u128(), encode(record).as_slice())?;
     let sealed = record.owner_email.is_some();
     journal::append(
         ctx.tx,
@@ -93,10 +103,9 @@ pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project
         stamp,
         EventKind::ProjectPut,
         at_project(id),
-        Some(&record),
+        Some(record),
         sealed,
-    )?;
-    record.into_project(id, Vec::new(), ctx.ring)
+    )
 }
 
 pub fn update_project(
@@ -121,17 +130,7 @@ pub fn update_project(
             owner_email.map(|email| OWNER_EMAIL.seal(ctx.ring, id.as_u128(), email.as_str()));
     }
     record.updated_at = ctx.now;
-    projects.insert(id.as_u128(), encode(&record).as_slice())?;
-    let sealed = record.owner_email.is_some();
-    journal::append(
-        ctx.tx,
-        ctx.ring,
-        stamp,
-        EventKind::ProjectPut,
-        at_project(id),
-        Some(&record),
-        sealed,
-    )?;
+    put_project(ctx, &mut projects, stamp, id, &record)?;
     let checklists = ctx.tx.open_table(CHECKLISTS)?;
     let tasks = ctx.tx.open_table(TASKS)?;
     let tables = Tables {
@@ -280,21 +279,44 @@ pub fn create_task(
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    ctx.tx.open_table(TASKS)?.insert(
-        (checklist.as_u128(), id.as_u128()),
-        encode(&record).as_slice(),
-    )?;
+    let mut tasks = ctx.tx.open_table(TASKS)?;
+    put_task(
+        ctx,
+        &mut tasks,
+        stamp,
+        at_task(project, checklist, id),
+        record,
+    )
+}
+
+/// Stores a task row, journals it, and answers with the task.
+fn put_task(
+    ctx: &WriteCtx<'_>,
+    tasks: &mut Composite<'_>,
+    stamp: Stamp,
+    target: Target,
+    record: TaskRecord,
+) -> Result<Task, StoreError> {
+    let (checklist, id) = (
+        target.checklist.expect("a task target"),
+        target.task.expect("a task target"),
+    );
+    tasks.insert((checklist, id), encode(&record).as_slice())?;
     let sealed = record.notes.is_some();
     journal::append(
         ctx.tx,
         ctx.ring,
         stamp,
         EventKind::TaskPut,
-        at_task(project, checklist, id),
+        target,
         Some(&record),
         sealed,
     )?;
-    record.into_task(id, checklist, ctx.ring)
+    record.into_task(
+        TaskId::from_u128(id),
+        ChecklistId::from_u128(checklist),
+        ctx.ring,
+    )
 }
 
 /// Loads a task row after checking its project and checklist, naming the first missing one.
@@ -339,21 +361,13 @@ pub fn update_task(
         record.due_date = due_date;
     }
     record.updated_at = ctx.now;
-    tasks.insert(
-        (checklist.as_u128(), id.as_u128()),
-        encode(&record).as_slice(),
-    )?;
-    let sealed = record.notes.is_some();
-    journal::append(
-        ctx.tx,
-        ctx.ring,
+    put_task(
+        ctx,
+        &mut tasks,
         stamp,
-        EventKind::TaskPut,
         at_task(project, checklist, id),
-        Some(&record),
-        sealed,
-    )?;
-    record.into_task(id, checklist, ctx.ring)
+        record,
+    )
 }
 
 pub fn delete_task(

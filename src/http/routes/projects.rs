@@ -2,7 +2,7 @@
 
 use super::project_id;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
-use crate::http::cache::{Rendered, ResponseCache, respond};
+use crate::http::cache::{ResponseCache, cached};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{JsonBody, path_id};
@@ -66,26 +66,20 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, after) = query.parse()?;
-    let generation = store.generation();
-    let key = format!("list:{limit}:{after:?}");
-    if let Some(hit) = cache.get(&key, generation) {
-        return Ok(respond(&req, generation, hit));
-    }
-    let page = web::block(move || store.list_projects(after, limit)).await??;
-    let rendered = Rendered {
-        body: render(&page.projects)?,
-        link: page
-            .next
-            .map(|next| format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\"")),
-    };
-    cache.put(key, generation, rendered.clone());
-    Ok(respond(&req, generation, rendered))
-}
-
-fn render(value: &impl serde::Serialize) -> Result<web::Bytes, ApiError> {
-    serde_json::to_vec(value)
-        .map(web::Bytes::from)
-        .map_err(|e| ApiError::Internal(e.into()))
+    cached(
+        &req,
+        store,
+        &cache,
+        format!("list:{limit}:{after:?}"),
+        move |store| {
+            let page = store.list_projects(after, limit)?;
+            let link = page.next.map(|next| {
+                format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\"")
+            });
+            Ok((page.projects, link))
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
@@ -122,18 +116,10 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
-    let generation = store.generation();
-    let key = format!("project:{id}");
-    if let Some(hit) = cache.get(&key, generation) {
-        return Ok(respond(&req, generation, hit));
-    }
-    let project = web::block(move || store.get_project(id)).await??;
-    let rendered = Rendered {
-        body: render(&project)?,
-        link: None,
-    };
-    cache.put(key, generation, rendered.clone());
-    Ok(respond(&req, generation, rendered))
+    cached(&req, store, &cache, format!("project:{id}"), move |store| {
+        Ok((store.get_project(id)?, None))
+    })
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{projectId}", tag = "projects", request_body = UpdateProject,
