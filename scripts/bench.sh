@@ -4,7 +4,7 @@
 # bench-results/latest.txt.
 #
 # Usage:
-#   scripts/bench.sh                                       # full run (~3-4 min after the build)
+#   scripts/bench.sh                                       # full run (~6-7 min after the build)
 #   BENCH_DURATION=3s BENCH_PROJECTS=2000 scripts/bench.sh # quick smoke run
 #
 # Environment:
@@ -12,6 +12,16 @@
 #   BENCH_CONNECTIONS  wrk connections per load run     (default 64)
 #   BENCH_THREADS      wrk threads                      (default 2)
 #   BENCH_PROJECTS     projects for the big-list page   (default 100000)
+#   BENCH_CHURN_RATE   writes/s of the background writer in the
+#                      "cache invalidated" runs         (default 200)
+#
+# GET /api/v1/projects and GET /api/v1/projects/{id} are served from a
+# response cache that every write invalidates, so wrk hammering one URL with
+# no writes measures the cached path. Each such read is therefore measured
+# twice: as is (labelled "cached"), and uncached, either with a different
+# cursor per request (the big-list page) or while `lp.py churn` PATCHes a
+# project's description BENCH_CHURN_RATE times a second (labelled "cache
+# invalidated ~N x/s"; the writer shares the CPUs with the server and wrk).
 #
 # Only loopback traffic; every server gets a fresh mktemp -d data folder and
 # is stopped, and the folders removed, on exit. LAUNCHPAD_* variables from the
@@ -33,6 +43,9 @@ COLD_RUNS=5
 NOTES_BYTES=1024
 NOTES_TASKS=1000
 WRK_TIMEOUT=5s
+CHURN_RATE="${BENCH_CHURN_RATE:-200}"
+CURSOR_SAMPLE=1000 # cursors for the uncached big-list page
+PAGE_LIMIT=50
 
 HELPERS="$ROOT/scripts/bench"
 LP_PY="$HELPERS/lp.py"
@@ -52,6 +65,7 @@ step() { printf '\n==> %s\n' "$*"; }
 if ! [[ $PROJECTS =~ ^[1-9][0-9]*$ ]] || ((PROJECTS < 2)); then
 	die "BENCH_PROJECTS must be a whole number >= 2 (got '$PROJECTS')"
 fi
+[[ $CHURN_RATE =~ ^[1-9][0-9]*$ ]] || die "BENCH_CHURN_RATE must be a positive whole number (got '$CHURN_RATE')"
 ((CONNECTIONS >= THREADS)) || die "BENCH_CONNECTIONS ($CONNECTIONS) must be at least BENCH_THREADS ($THREADS)"
 
 # Ignore any LaunchPad configuration in the calling environment.
@@ -59,6 +73,9 @@ while IFS= read -r var; do
 	unset "$var"
 done < <(compgen -e | grep '^LAUNCHPAD_' || true)
 export LAUNCHPAD_LOG_LEVEL=warn
+# The benchmark speaks to the API as the prototype client does: without
+# signing in, as an editor.
+export LAUNCHPAD_ANONYMOUS_ROLE=editor
 
 # --- cleanup ------------------------------------------------------------------
 
@@ -68,6 +85,7 @@ SERVER_PID=""
 SERVER_PORT=""
 SERVER_URL=""
 SERVER_LOG=""
+CHURN_PID=""
 
 stop_pid() {
 	local pid="$1" i
@@ -83,6 +101,9 @@ stop_pid() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	if [[ -n $CHURN_PID ]]; then
+		stop_pid "$CHURN_PID"
+	fi
 	if [[ -n $SERVER_PID ]]; then
 		stop_pid "$SERVER_PID"
 	fi
@@ -201,6 +222,80 @@ run_wrk() {
 	server_alive
 }
 
+# duration_seconds 15s|2m|1h|30 -> whole seconds
+duration_seconds() {
+	local n="${1%[smh]}"
+	case "$1" in
+	*m) echo $((n * 60)) ;;
+	*h) echo $((n * 3600)) ;;
+	*) echo "$n" ;;
+	esac
+}
+DURATION_S="$(duration_seconds "$DURATION")"
+
+# start_churn NAME PROJECT_ID: a background writer PATCHes PROJECT_ID's
+# description CHURN_RATE times a second, so every write invalidates the
+# response cache. Bounded by --max-seconds even if never stopped.
+start_churn() {
+	python3 "$LP_PY" churn --port "$SERVER_PORT" --project "$2" --rate "$CHURN_RATE" \
+		--max-seconds "$((DURATION_S + 60))" --tag "$RUN_ID-$1" \
+		>"$WORK/churn-$1.txt" 2>"$WORK/churn-$1.err" &
+	CHURN_PID=$!
+	sleep 1 # let it settle into its pace before wrk starts
+	kill -0 "$CHURN_PID" 2>/dev/null || {
+		cat "$WORK/churn-$1.err" >&2 || true
+		die "the background writer ($1) exited early"
+	}
+}
+
+# stop_churn NAME -> CHURN_LINE (writes=... failed=... skipped=... seconds=... rate=...)
+stop_churn() {
+	local rc=0
+	kill -TERM "$CHURN_PID" 2>/dev/null || true
+	wait "$CHURN_PID" || rc=$?
+	CHURN_PID=""
+	CHURN_LINE="$(tail -n 1 "$WORK/churn-$1.txt")"
+	echo "background writer: $CHURN_LINE"
+	if ((rc != 0)); then
+		cat "$WORK/churn-$1.err" >&2 || true
+		die "the background writer ($1) failed: $CHURN_LINE"
+	fi
+}
+
+# churn_note LINE -> "N PATCHes in S s = R/s (asked for CHURN_RATE/s) ..."
+churn_note() {
+	local rate low="" failed
+	rate="$(kv "$1" rate)"
+	failed="$(kv "$1" failed)"
+	if [[ $failed != 0 ]]; then
+		low="; $failed PATCHes FAILED ($(kv "$1" statuses))"
+	fi
+	if awk -v r="$rate" -v t="$CHURN_RATE" 'BEGIN { exit !(r < 0.9 * t) }'; then
+		low="$low; BELOW the asked rate, so the figure understates the uncached cost"
+	fi
+	printf '%s PATCHes in %s s = %s/s (asked for %s/s; PATCH p50 %s ms, p99 %s ms, %s connections)%s' \
+		"$(kv "$1" writes)" "$(kv "$1" seconds)" "$rate" "$CHURN_RATE" \
+		"$(kv "$1" p50_ms)" "$(kv "$1" p99_ms)" "$(kv "$1" connections)" "$low"
+}
+
+# merge_wrk_lines LINE1 LINE2 -> one BENCH_RESULT line for two runs of the same
+# measure: mean rps and p50, the higher p99, summed error counts
+merge_wrk_lines() {
+	local k out="BENCH_RESULT"
+	out+=" rps=$(awk -v a="$(kv "$1" rps)" -v b="$(kv "$2" rps)" 'BEGIN { printf "%.1f", (a + b) / 2 }')"
+	out+=" p50_us=$(awk -v a="$(kv "$1" p50_us)" -v b="$(kv "$2" p50_us)" 'BEGIN { printf "%d", (a + b) / 2 }')"
+	out+=" p99_us=$(awk -v a="$(kv "$1" p99_us)" -v b="$(kv "$2" p99_us)" 'BEGIN { print (a > b) ? a : b }')"
+	for k in non2xx status_errors socket_errors timeouts; do
+		out+=" $k=$(awk -v a="$(kv "$1" "$k")" -v b="$(kv "$2" "$k")" 'BEGIN { print a + b }')"
+	done
+	echo "$out"
+}
+
+# overhead PLAIN_RPS NOTES_RPS -> percent of PLAIN_RPS lost with notes, 1 decimal
+overhead() {
+	awk -v p="$1" -v n="$2" 'BEGIN { if (p + 0 <= 0 || n == "?") print "?"; else printf "%.1f", (p - n) * 100 / p }'
+}
+
 RUN_ID="b$(date +%s | tail -c 7)$$"
 SUMMARY_ROWS=()
 SUMMARY_NOTES=()
@@ -210,7 +305,7 @@ row() { SUMMARY_ROWS+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"); }
 
 # verdict VALUE OP LIMIT -> "ok" / "MISS" / "?" (OP is ge or le)
 verdict() {
-	if ! [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+	if ! [[ $1 =~ ^-?[0-9]+([.][0-9]+)?$ ]]; then
 		echo "?"
 	elif awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !((op == "ge" && v >= l) || (op == "le" && v <= l)) }'; then
 		echo "ok"
@@ -255,19 +350,32 @@ wrk_rows() { # wrk_rows LABEL RPS_TARGET P99_TARGET_MS [non2xx-must-be-zero]
 
 # --- 1. cold start --------------------------------------------------------------
 
-step "cold start: spawn -> first 200 of GET /api/v1/projects, $COLD_RUNS runs on fresh folders"
+# Other work on the machine skews every figure; the summary records the load.
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+step "first start on a fresh folder (creates the identity, data key, demo data and initial admin)"
+new_data_dir
+COLD_DIR="$NEW_DATA_DIR"
+line="$(python3 "$LP_PY" coldstart --bin "$BIN" --data-dir "$COLD_DIR" \
+	--log "$WORK/coldstart.log" --pidfile "$WORK/coldstart.pid" --timeout 30)" || {
+	tail -n 20 "$WORK/coldstart.log" >&2 || true
+	die "the first start failed"
+}
+FIRST_START_MS="$(kv "$line" ms)"
+echo "first start: $FIRST_START_MS ms"
+
+step "cold start: spawn -> first 200 of GET /api/v1/projects, $COLD_RUNS restarts on that store"
 COLD_MS=()
 for ((i = 1; i <= COLD_RUNS; i++)); do
-	new_data_dir
-	line="$(python3 "$LP_PY" coldstart --bin "$BIN" --data-dir "$NEW_DATA_DIR" \
+	line="$(python3 "$LP_PY" coldstart --bin "$BIN" --data-dir "$COLD_DIR" \
 		--log "$WORK/coldstart.log" --pidfile "$WORK/coldstart.pid" --timeout 30)" || {
 		tail -n 20 "$WORK/coldstart.log" >&2 || true
 		die "cold start run $i failed"
 	}
 	COLD_MS+=("$(kv "$line" ms)")
 	echo "run $i: $(kv "$line" ms) ms"
-	rm -rf -- "$NEW_DATA_DIR"
 done
+rm -rf -- "$COLD_DIR"
 COLD_MEDIAN="$(printf '%s\n' "${COLD_MS[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
 echo "median: $COLD_MEDIAN ms"
 
@@ -278,11 +386,21 @@ start_server main true
 sleep 1
 RSS_IDLE_KB="$(proc_kb "$SERVER_PID" VmRSS)"
 echo "idle VmRSS: $RSS_IDLE_KB kB"
-python3 "$LP_PY" inspect --port "$SERVER_PORT" --path /api/v1/projects
+inspect_line="$(python3 "$LP_PY" inspect --port "$SERVER_PORT" --path /api/v1/projects)"
+echo "$inspect_line"
+DEMO_PROJECT="$(kv "$inspect_line" first)"
+[[ $DEMO_PROJECT != - && $DEMO_PROJECT != "?" ]] || die "the demo data holds no project"
 
-step "GET /api/v1/projects with the demo data"
+step "GET /api/v1/projects with the demo data (one URL, no writes: the response cache answers)"
 run_wrk get-list "$SERVER_URL/api/v1/projects" "$HELPERS/report.lua"
 GET_LINE="$WRK_LINE"
+
+step "GET /api/v1/projects with the demo data, cache invalidated ~${CHURN_RATE}x/s (PATCHes to demo project $DEMO_PROJECT)"
+start_churn get-list "$DEMO_PROJECT"
+run_wrk get-list-churn "$SERVER_URL/api/v1/projects" "$HELPERS/report.lua"
+GET_CHURN_LINE="$WRK_LINE"
+stop_churn get-list
+GET_CHURN_STATS="$CHURN_LINE"
 
 step "POST /api/v1/projects (durable), unique names"
 run_wrk post-create "$SERVER_URL" "$HELPERS/post.lua" project /api/v1/projects "$RUN_ID"
@@ -297,6 +415,7 @@ stop_server
 
 step "a page of the list at $PROJECTS projects (fresh store, demo data off)"
 start_server big false
+CURSORS_FILE="$WORK/cursors.txt"
 need="$PROJECTS"
 LOAD_SECONDS=0
 for ((round = 1; round <= 3 && need > 0; round++)); do
@@ -306,63 +425,127 @@ for ((round = 1; round <= 3 && need > 0; round++)); do
 	echo "$line"
 	LOAD_SECONDS="$(awk -v a="$LOAD_SECONDS" -v b="$(kv "$line" seconds)" 'BEGIN { print a + b }')"
 	server_alive
-	count_line="$(python3 "$LP_PY" count --port "$SERVER_PORT")" || die "paging through the list failed"
+	count_line="$(python3 "$LP_PY" count --port "$SERVER_PORT" --sample "$CURSOR_SAMPLE" \
+		--sample-file "$CURSORS_FILE" --sample-page-limit "$PAGE_LIMIT")" || die "paging through the list failed"
 	echo "$count_line"
 	need=$((PROJECTS - $(kv "$count_line" count)))
 done
 BIG_COUNT="$(kv "$count_line" count)"
 ((BIG_COUNT == PROJECTS)) || die "the store holds $BIG_COUNT projects, not $PROJECTS"
 [[ $(kv "$count_line" unique) == "$BIG_COUNT" ]] || die "paging returned duplicate ids: $count_line"
+CURSOR_COUNT="$(kv "$count_line" sampled)"
+[[ $CURSOR_COUNT =~ ^[1-9][0-9]*$ ]] || die "no cursors were sampled: $count_line"
 MIDDLE_ID="$(kv "$count_line" middle)"
-PAGE_PATH="/api/v1/projects?limit=50&cursor=$MIDDLE_ID"
+PAGE_PATH="/api/v1/projects?limit=$PAGE_LIMIT&cursor=$MIDDLE_ID"
 python3 "$LP_PY" inspect --port "$SERVER_PORT" --path "$PAGE_PATH"
+RSS_LOADED_KB="$(proc_kb "$SERVER_PID" VmHWM)"
+
+step "cached: the same page (one cursor) over and over"
 run_wrk big-page "$SERVER_URL$PAGE_PATH" "$HELPERS/report.lua"
 BIG_LINE="$WRK_LINE"
+RSS_CACHED_KB="$(proc_kb "$SERVER_PID" VmHWM)"
+
+step "uncached: a different cursor per request, $CURSOR_COUNT cursors spread over the $BIG_COUNT projects"
+python3 "$LP_PY" inspect --port "$SERVER_PORT" --path "/api/v1/projects?limit=$PAGE_LIMIT&cursor=$(tail -n 1 "$CURSORS_FILE")"
+run_wrk big-page-uncached "$SERVER_URL" "$HELPERS/cursors.lua" "$CURSORS_FILE" "$PAGE_LIMIT" "$THREADS"
+BIG_UNCACHED_LINE="$WRK_LINE"
 RSS_BIG_KB="$(proc_kb "$SERVER_PID" VmHWM)"
 echo "VmHWM after loading and paging: $RSS_BIG_KB kB"
 stop_server
 
-# --- 4. with notes: 1 KB notes on every task -----------------------------------------
-# Always runs: the encryption work compares these figures with the plain ones.
+# --- 4. tasks without and with notes -------------------------------------------------
+# Fresh servers go through the same steps with no notes and with NOTES_BYTES
+# of notes on every task, so the cost of carrying and sealing notes is the
+# difference between them:
+#   POST tasks into one checklist of a fresh fixture project (wrk). Four runs
+#   in the order no notes, notes, notes, no notes, each on its own fresh
+#   server, so a drift in the machine's load over the runs (other builds on a
+#   shared machine) falls equally on both sides;
+#   GET a project holding NOTES_TASKS tasks: as is (the response cache
+#   answers), then while a background writer PATCHes a third, unrelated
+#   project CHURN_RATE times a second.
 
-step "with notes: POST tasks carrying $NOTES_BYTES-byte notes (fresh store, demo data off)"
-start_server notes false
-fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Notes POST benchmark")" || die "creating the POST fixture failed"
-echo "$fixture"
-TASKS_PATH="/api/v1/projects/$(kv "$fixture" project)/checklists/$(kv "$fixture" checklist)/tasks"
-run_wrk notes-post "$SERVER_URL" "$HELPERS/post.lua" task "$TASKS_PATH" "$RUN_ID" "$NOTES_BYTES"
-NOTES_POST_LINE="$WRK_LINE"
-NOTES_POST_CREATED="$WRK_CREATED"
+declare -A T_LINE T_CREATED T_BYTES T_CHURN T_RSS_KB
 
-step "with notes: GET one project holding $NOTES_TASKS tasks with $NOTES_BYTES-byte notes"
-fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Notes GET benchmark")" || die "creating the GET fixture failed"
-echo "$fixture"
-NOTES_PROJECT="$(kv "$fixture" project)"
-TASKS_PATH="/api/v1/projects/$NOTES_PROJECT/checklists/$(kv "$fixture" checklist)/tasks"
-python3 "$LP_PY" load --port "$SERVER_PORT" --path "$TASKS_PATH" --kind task --count "$NOTES_TASKS" \
-	--concurrency "$CONNECTIONS" --prefix "$RUN_ID" --notes-bytes "$NOTES_BYTES" || die "loading the $NOTES_TASKS tasks failed"
-inspect_line="$(python3 "$LP_PY" inspect --port "$SERVER_PORT" --path "/api/v1/projects/$NOTES_PROJECT")"
-echo "$inspect_line"
-[[ $(kv "$inspect_line" tasks) == "$NOTES_TASKS" ]] || die "the project holds $(kv "$inspect_line" tasks) tasks, not $NOTES_TASKS"
-NOTES_GET_BYTES="$(kv "$inspect_line" bytes)"
-run_wrk notes-get "$SERVER_URL/api/v1/projects/$NOTES_PROJECT" "$HELPERS/report.lua"
-NOTES_GET_LINE="$WRK_LINE"
-RSS_NOTES_KB="$(proc_kb "$SERVER_PID" VmHWM)"
-echo "VmHWM after the notes runs: $RSS_NOTES_KB kB"
-stop_server
+notes_words() { # notes_words NOTES_BYTES -> "no notes" / "N-byte notes"
+	if (($1 > 0)); then
+		echo "$1-byte notes"
+	else
+		echo "no notes"
+	fi
+}
+
+post_tasks() { # post_tasks RUN NOTES_BYTES
+	local run="$1" nb="$2" fixture tasks_path
+	step "POST tasks, run $run: $(notes_words "$nb") (fresh store, demo data off)"
+	start_server "post-$run" false
+	fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Tasks POST benchmark")" || die "creating the POST fixture failed"
+	echo "$fixture"
+	tasks_path="/api/v1/projects/$(kv "$fixture" project)/checklists/$(kv "$fixture" checklist)/tasks"
+	run_wrk "post-$run" "$SERVER_URL" "$HELPERS/post.lua" task "$tasks_path" "$RUN_ID" "$nb"
+	T_LINE[post-$run]="$WRK_LINE"
+	T_CREATED[post-$run]="$WRK_CREATED"
+	T_RSS_KB[post-$run]="$(proc_kb "$SERVER_PID" VmHWM)"
+	stop_server
+}
+
+get_tasks() { # get_tasks KEY NOTES_BYTES
+	local key="$1" nb="$2" what fixture tasks_path project churn_project inspect_line
+	what="$(notes_words "$nb")"
+	step "$key: GET one project holding $NOTES_TASKS tasks with $what (fresh store, demo data off)"
+	start_server "get-$key" false
+	fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Tasks GET benchmark")" || die "creating the GET fixture failed"
+	echo "$fixture"
+	project="$(kv "$fixture" project)"
+	tasks_path="/api/v1/projects/$project/checklists/$(kv "$fixture" checklist)/tasks"
+	python3 "$LP_PY" load --port "$SERVER_PORT" --path "$tasks_path" --kind task --count "$NOTES_TASKS" \
+		--concurrency "$CONNECTIONS" --prefix "$RUN_ID" --notes-bytes "$nb" || die "loading the $NOTES_TASKS tasks failed"
+	fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Cache churn target")" || die "creating the churn fixture failed"
+	churn_project="$(kv "$fixture" project)"
+	inspect_line="$(python3 "$LP_PY" inspect --port "$SERVER_PORT" --path "/api/v1/projects/$project")"
+	echo "$inspect_line"
+	[[ $(kv "$inspect_line" tasks) == "$NOTES_TASKS" ]] || die "the project holds $(kv "$inspect_line" tasks) tasks, not $NOTES_TASKS"
+	[[ $(kv "$inspect_line" notes_chars) == $((NOTES_TASKS * nb)) ]] ||
+		die "the project's notes hold $(kv "$inspect_line" notes_chars) characters, not $((NOTES_TASKS * nb))"
+	T_BYTES[$key]="$(kv "$inspect_line" bytes)"
+	run_wrk "get-$key" "$SERVER_URL/api/v1/projects/$project" "$HELPERS/report.lua"
+	T_LINE[get-$key]="$WRK_LINE"
+
+	step "$key: the same GET, cache invalidated ~${CHURN_RATE}x/s (PATCHes to unrelated project $churn_project)"
+	start_churn "get-$key" "$churn_project"
+	run_wrk "get-churn-$key" "$SERVER_URL/api/v1/projects/$project" "$HELPERS/report.lua"
+	T_LINE[get-churn-$key]="$WRK_LINE"
+	stop_churn "get-$key"
+	T_CHURN[$key]="$CHURN_LINE"
+	T_RSS_KB[get-$key]="$(proc_kb "$SERVER_PID" VmHWM)"
+	echo "VmHWM after the $key GET runs: ${T_RSS_KB[get-$key]} kB"
+	stop_server
+}
+
+post_tasks plain-1 0
+post_tasks notes-1 "$NOTES_BYTES"
+post_tasks notes-2 "$NOTES_BYTES"
+post_tasks plain-2 0
+get_tasks plain 0
+get_tasks notes "$NOTES_BYTES"
 
 # --- 5. binary size -------------------------------------------------------------------
 
 BIN_BYTES="$(stat -c %s "$BIN")"
 BIN_MB="$(awk -v b="$BIN_BYTES" 'BEGIN { printf "%.2f", b / 1000000 }')"
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- summary --------------------------------------------------------------------------
 
 row "cold start to first 200 (median of $COLD_RUNS)" "$COLD_MEDIAN ms" "<= 50 ms" "$(verdict "$COLD_MEDIAN" le 50)"
-SUMMARY_NOTES+=("cold start runs (ms): ${COLD_MS[*]}")
+SUMMARY_NOTES+=("cold start runs (ms): ${COLD_MS[*]}; the first start on a fresh folder took $FIRST_START_MS ms (identity, data key, migrations, demo data, argon2 hash of the initial admin)")
 
 WRK_LINE="$GET_LINE"
 wrk_rows "GET list, demo data" 59400 5
+SUMMARY_NOTES+=("GET list, demo data: one URL and no writes, so it is served from the response cache (the cached path)")
+WRK_LINE="$GET_CHURN_LINE"
+wrk_rows "GET list, demo data, cache invalidated ~${CHURN_RATE}x/s" "" ""
+SUMMARY_NOTES+=("GET list, cache invalidated: a background writer PATCHed a demo project's description: $(churn_note "$GET_CHURN_STATS")")
 
 WRK_LINE="$POST_LINE"
 wrk_rows "POST create (durable)" 9600 "" strict
@@ -374,21 +557,64 @@ row "RSS idle (VmRSS before load)" "$RSS_IDLE_MB MB" "<= 15 MB" "$(verdict "$RSS
 row "RSS peak (VmHWM after GET+POST load)" "$RSS_PEAK_MB MB" "<= 64 MB" "$(verdict "$RSS_PEAK_MB" le 64)"
 
 WRK_LINE="$BIG_LINE"
-wrk_rows "page at $BIG_COUNT projects" "" 10
-SUMMARY_NOTES+=("$BIG_COUNT projects loaded in $(printf '%.1f' "$LOAD_SECONDS") s over $CONNECTIONS connections; page = limit 50 after the middle id")
+wrk_rows "page at $BIG_COUNT projects, cached" "" ""
+WRK_LINE="$BIG_UNCACHED_LINE"
+wrk_rows "page at $BIG_COUNT projects, uncached (varying cursor)" "" 10
+SUMMARY_NOTES+=("$BIG_COUNT projects loaded in $(printf '%.1f' "$LOAD_SECONDS") s over $CONNECTIONS connections; page = limit $PAGE_LIMIT after a cursor")
+SUMMARY_NOTES+=("page, cached: always the middle id; uncached: $CURSOR_COUNT cursors spread evenly over the list, each wrk thread round-robin, so none repeats before the 256-entry cache has emptied")
 RSS_BIG_MB="$(mb_from_kb "$RSS_BIG_KB")"
+SUMMARY_NOTES+=("$BIG_COUNT-project server VmHWM: $(mb_from_kb "$RSS_LOADED_KB") MB after loading, $(mb_from_kb "$RSS_CACHED_KB") MB after the cached page run, $RSS_BIG_MB MB after the uncached one")
 row "RSS peak, $BIG_COUNT-project server" "$RSS_BIG_MB MB" "<= 64 MB" "$(verdict "$RSS_BIG_MB" le 64)"
 
 row "release binary size" "$BIN_MB MB" "<= 15 MB" "$(verdict "$BIN_MB" le 15)"
 
-WRK_LINE="$NOTES_POST_LINE"
-wrk_rows "notes: POST task, ${NOTES_BYTES} B notes" "" "" strict
-SUMMARY_NOTES+=("notes POST: ${NOTES_POST_CREATED:-?} tasks created in one checklist; compare with POST create")
-WRK_LINE="$NOTES_GET_LINE"
-wrk_rows "notes: GET project, $NOTES_TASKS tasks" "" ""
-SUMMARY_NOTES+=("notes GET: each response is $(awk -v b="$NOTES_GET_BYTES" 'BEGIN { printf "%.2f", b / 1000000 }') MB")
-RSS_NOTES_MB="$(mb_from_kb "$RSS_NOTES_KB")"
-row "RSS peak, notes server (after notes GET)" "$RSS_NOTES_MB MB" "<= 64 MB" "$(verdict "$RSS_NOTES_MB" le 64)"
+NOTES_LABEL="$NOTES_BYTES B notes"
+for v in plain notes; do
+	T_LINE[post-$v]="$(merge_wrk_lines "${T_LINE[post-$v-1]}" "${T_LINE[post-$v-2]}")"
+done
+WRK_LINE="${T_LINE[post-plain]}"
+wrk_rows "POST task, no notes (2 runs)" "" "" strict
+POST_PLAIN_RPS="$(kv "$WRK_LINE" rps)"
+WRK_LINE="${T_LINE[post-notes]}"
+wrk_rows "POST task, $NOTES_LABEL (2 runs)" "" "" strict
+POST_NOTES_RPS="$(kv "$WRK_LINE" rps)"
+POST_OVERHEAD="$(overhead "$POST_PLAIN_RPS" "$POST_NOTES_RPS")"
+row "notes overhead: share of POST task write throughput" "$POST_OVERHEAD %" "<= 10 %" "$(verdict "$POST_OVERHEAD" le 10)"
+SUMMARY_NOTES+=("notes overhead: $POST_OVERHEAD% of write throughput (POST task $(printf '%.0f' "$POST_PLAIN_RPS") req/s without notes, $(printf '%.0f' "$POST_NOTES_RPS") req/s with $NOTES_LABEL)")
+post_runs=()
+for run in plain-1 notes-1 notes-2 plain-2; do
+	post_runs+=("$run $(printf '%.0f' "$(kv "${T_LINE[post-$run]}" rps)")")
+done
+SUMMARY_NOTES+=("POST task: 4 runs of $DURATION on fresh servers, in this order (req/s): $(printf '%s, ' "${post_runs[@]}" | sed 's/, $//'); rows give the mean req/s and p50 of the 2 runs and the higher p99")
+SUMMARY_NOTES+=("POST task: tasks created per run: plain ${T_CREATED[post-plain-1]:-?} and ${T_CREATED[post-plain-2]:-?}, notes ${T_CREATED[post-notes-1]:-?} and ${T_CREATED[post-notes-2]:-?}; VmHWM of the notes POST servers $(mb_from_kb "${T_RSS_KB[post-notes-1]}") and $(mb_from_kb "${T_RSS_KB[post-notes-2]}") MB")
+
+WRK_LINE="${T_LINE[get-plain]}"
+wrk_rows "GET project, $NOTES_TASKS tasks, no notes, cached" "" ""
+GET_PLAIN_RPS="$(kv "$WRK_LINE" rps)"
+WRK_LINE="${T_LINE[get-notes]}"
+wrk_rows "GET project, $NOTES_TASKS tasks, $NOTES_LABEL, cached" "" ""
+GET_NOTES_RPS="$(kv "$WRK_LINE" rps)"
+GET_OVERHEAD="$(overhead "$GET_PLAIN_RPS" "$GET_NOTES_RPS")"
+row "notes overhead: share of GET project throughput, cached" "$GET_OVERHEAD %" "-" "-"
+
+WRK_LINE="${T_LINE[get-churn-plain]}"
+wrk_rows "GET project, $NOTES_TASKS tasks, no notes, cache invalidated ~${CHURN_RATE}x/s" "" ""
+GETC_PLAIN_RPS="$(kv "$WRK_LINE" rps)"
+WRK_LINE="${T_LINE[get-churn-notes]}"
+wrk_rows "GET project, $NOTES_TASKS tasks, $NOTES_LABEL, cache invalidated ~${CHURN_RATE}x/s" "" ""
+GETC_NOTES_RPS="$(kv "$WRK_LINE" rps)"
+GETC_OVERHEAD="$(overhead "$GETC_PLAIN_RPS" "$GETC_NOTES_RPS")"
+row "notes overhead: share of GET project throughput, cache invalidated" "$GETC_OVERHEAD %" "-" "-"
+SUMMARY_NOTES+=("notes overhead on GET project, $NOTES_TASKS tasks: $GET_OVERHEAD% cached, $GETC_OVERHEAD% with the cache invalidated ~${CHURN_RATE}x/s")
+SUMMARY_NOTES+=("GET project: each response is $(awk -v b="${T_BYTES[plain]}" 'BEGIN { printf "%.2f", b / 1000000 }') MB without notes, $(awk -v b="${T_BYTES[notes]}" 'BEGIN { printf "%.2f", b / 1000000 }') MB with notes")
+SUMMARY_NOTES+=("GET project, cache invalidated: a background writer PATCHed an unrelated project; no notes: $(churn_note "${T_CHURN[plain]}")")
+SUMMARY_NOTES+=("GET project, cache invalidated, with notes: $(churn_note "${T_CHURN[notes]}")")
+
+RSS_PLAIN_MB="$(mb_from_kb "${T_RSS_KB[get-plain]}")"
+row "RSS peak, no-notes GET server (after its GETs)" "$RSS_PLAIN_MB MB" "<= 64 MB" "$(verdict "$RSS_PLAIN_MB" le 64)"
+RSS_NOTES_MB="$(mb_from_kb "${T_RSS_KB[get-notes]}")"
+row "RSS peak, notes GET server (after its GETs)" "$RSS_NOTES_MB MB" "<= 64 MB" "$(verdict "$RSS_NOTES_MB" le 64)"
+SUMMARY_NOTES+=("load average (1, 5, 15 min) when the runs started: $LOAD_START; when they ended: $LOAD_END")
 
 mkdir -p "$RESULTS_DIR"
 {
@@ -396,15 +622,20 @@ mkdir -p "$RESULTS_DIR"
 	echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "host:     $(nproc) CPUs, $(uname -sr), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
-	echo "settings: wrk -t$THREADS -c$CONNECTIONS -d$DURATION; BENCH_PROJECTS=$PROJECTS; loopback only"
+	echo "settings: wrk -t$THREADS -c$CONNECTIONS -d$DURATION; BENCH_PROJECTS=$PROJECTS; BENCH_CHURN_RATE=$CHURN_RATE; loopback only"
 	echo "targets:  DESIGN.md section 10 (MB = 10^6 bytes)"
 	echo
-	printf '%-52s %14s   %-12s %s\n' "measure" "result" "target" "verdict"
-	printf '%s\n' "-------------------------------------------------------------------------------------------"
+	width=52 # the label column grows to the longest label
+	for r in "${SUMMARY_ROWS[@]}"; do
+		label="${r%%$'\t'*}"
+		((${#label} <= width)) || width=${#label}
+	done
+	printf "%-${width}s %14s   %-12s %s\n" "measure" "result" "target" "verdict"
+	printf '%*s\n' "$((width + 39))" "" | tr ' ' '-'
 	misses=0
 	for r in "${SUMMARY_ROWS[@]}"; do
 		IFS=$'\t' read -r label value target v <<<"$r"
-		printf '%-52s %14s   %-12s %s\n' "$label" "$value" "$target" "$v"
+		printf "%-${width}s %14s   %-12s %s\n" "$label" "$value" "$target" "$v"
 		if [[ $v == MISS ]]; then
 			misses=$((misses + 1))
 		fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Helpers for scripts/bench.sh: readiness polling, cold-start timing, bulk
-loading and paging. Standard library only; talks to 127.0.0.1 only.
+loading, paging and a steady background writer (`churn`) that keeps the
+response cache invalidated. Standard library only; talks to 127.0.0.1 only.
 
 Every command prints one machine-readable line of `key=value` pairs on stdout
 (progress and errors go to stderr) and exits non-zero on failure.
@@ -248,8 +249,21 @@ def cmd_load(args):
     return 0 if state["failed"] == 0 else 1
 
 
+def spread(ids, count, page_limit):
+    """`count` ids evenly spread over `ids`, leaving out the last `page_limit`
+    so that the page after every chosen cursor is a full one."""
+    usable = ids[: max(1, len(ids) - page_limit)]
+    if count >= len(usable):
+        return list(usable)
+    return [usable[(i * len(usable)) // count] for i in range(count)]
+
+
 def cmd_count(args):
-    """Pages through the whole list; prints the count and an id from the middle."""
+    """Pages through the whole list; prints the count and an id from the middle.
+
+    With --sample-file, also writes --sample ids evenly spread over the list
+    (one a line) for wrk scripts that vary the cursor.
+    """
     conn = http.client.HTTPConnection(HOST, args.port, timeout=60)
     path = f"/api/v1/projects?limit={args.limit}"
     ids = []
@@ -269,11 +283,132 @@ def cmd_count(args):
         path = m.group(1) if m else None
     conn.close()
     middle = ids[len(ids) // 2] if ids else "-"
+    sampled = 0
+    if args.sample_file:
+        chosen = spread(ids, args.sample, args.sample_page_limit) if ids else []
+        with open(args.sample_file, "w") as f:
+            f.writelines(f"{i}\n" for i in chosen)
+        sampled = len(chosen)
     print(
         f"count={len(ids)} unique={len(set(ids))} middle={middle} "
-        f"pages={len(seen_paths)} seconds={time.monotonic() - t0:.2f}"
+        f"pages={len(seen_paths)} seconds={time.monotonic() - t0:.2f} sampled={sampled}"
     )
     return 0
+
+
+async def churn(args):
+    """PATCHes one project's description at a steady rate until stopped.
+
+    A tick every 1/rate seconds starts one PATCH on an idle keep-alive
+    connection, opening another (up to --connections) when all are busy, so
+    slow answers under load do not lower the rate. A tick that finds
+    --connections PATCHes still in flight is skipped (counted), and a stalled
+    loop drops its missed ticks, so the rate never bursts to catch up.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.call_later(args.max_seconds, stop.set)
+
+    path = f"/api/v1/projects/{args.project}"
+    idle = []
+    state = {"ok": 0, "failed": 0, "skipped": 0, "statuses": {}, "latencies": [], "opened": 0, "stale": 0}
+    in_flight = set()
+
+    async def send(req, reader, writer):
+        if writer is None:
+            reader, writer = await asyncio.open_connection(HOST, args.port)
+            state["opened"] += 1
+        writer.write(req)
+        await writer.drain()
+        status, headers, _ = await asyncio.wait_for(read_response(reader), 30)
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+            reader = writer = None
+        return status, reader, writer
+
+    async def one(n, conn):
+        reader, writer = conn if conn else (None, None)
+        body = json.dumps({"description": f"bench churn {args.tag} {n}"}).encode()
+        req = (
+            f"PATCH {path} HTTP/1.1\r\nHost: {HOST}:{args.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        t_start = time.monotonic()
+        errors = (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError)
+        try:
+            try:
+                status, reader, writer = await send(req, reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                if writer is None:
+                    raise
+                # A kept-alive connection the server closed while it sat idle
+                # (actix closes idle connections after a few seconds): once
+                # more on a fresh connection, as HTTP clients do.
+                writer.close()
+                state["stale"] += 1
+                status, reader, writer = await send(req, None, None)
+            state["latencies"].append(time.monotonic() - t_start)
+        except errors as e:
+            status = f"error:{type(e).__name__}"
+            writer = None
+        if status == 200:
+            state["ok"] += 1
+        else:
+            state["failed"] += 1
+            key = str(status)
+            state["statuses"][key] = state["statuses"].get(key, 0) + 1
+        if writer is not None:
+            idle.append((reader, writer))
+
+    t0 = time.monotonic()
+    n = 0
+    while not stop.is_set():
+        delay = t0 + n / args.rate - time.monotonic()
+        if delay > 0:
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                break
+            except asyncio.TimeoutError:
+                pass
+        elif delay < -1 / args.rate:
+            # Late by more than a tick (a stalled loop): drop the missed ticks.
+            missed = int(-delay * args.rate)
+            state["skipped"] += missed
+            n += missed
+        n += 1
+        if len(in_flight) >= args.connections:
+            state["skipped"] += 1
+            continue
+        conn = idle.pop() if idle else None
+        task = asyncio.create_task(one(n, conn))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    secs = time.monotonic() - t0
+    if in_flight:
+        await asyncio.wait(in_flight, timeout=10)
+    for _, writer in idle:
+        writer.close()
+    return state, secs
+
+
+def cmd_churn(args):
+    state, secs = asyncio.run(churn(args))
+    statuses = ",".join(f"{k}:{v}" for k, v in sorted(state["statuses"].items())) or "-"
+    lat = sorted(state["latencies"])
+
+    def pct(p):
+        return f"{lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000:.1f}" if lat else "?"
+
+    print(
+        f"writes={state['ok']} failed={state['failed']} skipped={state['skipped']} "
+        f"seconds={secs:.2f} rate={state['ok'] / secs if secs else 0:.0f} "
+        f"p50_ms={pct(50)} p99_ms={pct(99)} connections={state['opened']} "
+        f"stale_reconnects={state['stale']} statuses={statuses}"
+    )
+    # Failed PATCHes are reported, not fatal: they only lower the rate.
+    return 0 if state["ok"] > 0 else 1
 
 
 def cmd_fixture(args):
@@ -305,10 +440,13 @@ def cmd_inspect(args):
     conn = http.client.HTTPConnection(HOST, args.port, timeout=30)
     status, resp, data = request_json(conn, "GET", args.path)
     items = tasks = notes_chars = -1
+    first = "-"
     if status == 200:
         doc = json.loads(data)
         projects = doc if isinstance(doc, list) else [doc]
         items = len(projects)
+        if projects:
+            first = projects[0].get("id", "-")
         tasks = notes_chars = 0
         for p in projects:
             for c in p.get("checklists", []):
@@ -318,7 +456,7 @@ def cmd_inspect(args):
     has_next = "yes" if LINK_NEXT.search(resp.getheader("Link") or "") else "no"
     print(
         f"status={status} bytes={len(data)} items={items} tasks={tasks} "
-        f"notes_chars={notes_chars} next={has_next}"
+        f"notes_chars={notes_chars} next={has_next} first={first}"
     )
     return 0 if status == 200 else 1
 
@@ -356,6 +494,17 @@ def main():
     p = sub.add_parser("count")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--sample", type=int, default=1000)
+    p.add_argument("--sample-file")
+    p.add_argument("--sample-page-limit", type=int, default=50)
+
+    p = sub.add_parser("churn")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--project", required=True)
+    p.add_argument("--rate", type=float, default=200)
+    p.add_argument("--connections", type=int, default=256)
+    p.add_argument("--max-seconds", type=float, default=120)
+    p.add_argument("--tag", default="run")
 
     p = sub.add_parser("fixture")
     p.add_argument("--port", type=int, required=True)
@@ -372,6 +521,7 @@ def main():
         "coldstart": cmd_coldstart,
         "load": cmd_load,
         "count": cmd_count,
+        "churn": cmd_churn,
         "fixture": cmd_fixture,
         "inspect": cmd_inspect,
     }[args.cmd]
