@@ -38,6 +38,15 @@ pub enum Request {
     JournalExport {
         since: Option<i64>,
     },
+    UserAdd {
+        email: String,
+        role: String,
+        password: String,
+    },
+    TokenCreate {
+        email: String,
+        name: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -147,6 +156,14 @@ async fn handle(
         } => answer(online_backup(store, out, encrypt_to, keep, progress).await),
         Request::JournalExport { since } => {
             answer(store.journal_since(since).map_err(|e| e.to_string()))
+        }
+        Request::UserAdd {
+            email,
+            role,
+            password,
+        } => answer(crate::commands::account::add_user(store, &email, &role, &password).await),
+        Request::TokenCreate { email, name } => {
+            answer(crate::commands::account::create_token(store, &email, &name).await)
         }
     }
 }

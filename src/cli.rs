@@ -116,6 +116,58 @@ Older schema versions are migrated forward. See runbooks/restore.md.")]
     /// The event journal: export it, or replay it onto a restored store
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password comes from LAUNCHPAD_PASSWORD or a prompt
+    #[command(after_help = "\
+Examples:
+  launchpad user add --email ada@example.com --role admin          # prompts for the password
+  LAUNCHPAD_PASSWORD='…' launchpad user add --email bob@example.com --role editor
+
+Passwords need at least 12 characters and must not be common or built from
+the email. Goes through the running server when there is one.")]
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The sign-in email
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// admin, editor or viewer
+    #[arg(long, value_name = "ROLE", value_parser = ["admin", "editor", "viewer"])]
+    pub role: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it once
+    #[command(after_help = "\
+Examples:
+  launchpad token create --email ci@example.com --name deploy
+  curl -H \"Authorization: Bearer $(launchpad token create --email ci@example.com --name ci | tail -1)\" …
+
+The token acts with its user's role. It is printed once, on the last line,
+and stored only as a SHA-256 digest; revoke it with DELETE /api/v1/tokens/{id}.")]
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The user the token acts as
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// A name to recognise it by
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -95,6 +95,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A keyed lookup index for a sealed value (a user's email): equal inputs
+/// give equal indexes under one data key, and nothing about the input can be
+/// learnt or brute-forced without that key.
+pub fn index_with(key: &DataKey, input: &str) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key.0.as_slice()).expect("HMAC takes any key length");
+    mac.update(b"launchpad lookup index v1\0");
+    mac.update(input.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 /// What a sealed field is bound to: its table, record and field name.
 pub fn binding(table: &str, record: u128, field: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(table.len() + field.len() + 40);
@@ -156,6 +168,11 @@ impl Keyring {
     /// Drops an admitted key again (its rotation did not commit).
     pub fn forget(&mut self, fingerprint: &str) {
         self.retired.retain(|k| k.fingerprint() != fingerprint);
+    }
+
+    /// The lookup index of `input` under the current key.
+    pub fn index(&self, input: &str) -> [u8; 32] {
+        index_with(&self.current, input)
     }
 
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod passwords;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

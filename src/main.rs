@@ -1,7 +1,9 @@
 //! The `launchpad` binary: parse the command line and dispatch.
 
 use clap::Parser;
-use launchpad::cli::{Cli, Command, ConfigCommand, JournalCommand, KeysCommand};
+use launchpad::cli::{
+    Cli, Command, ConfigCommand, JournalCommand, KeysCommand, TokenCommand, UserCommand,
+};
 use launchpad::commands;
 use launchpad::config::Overrides;
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ fn main() -> ExitCode {
         }
         Command::Journal(JournalCommand::Replay(args)) => {
             commands::backup::journal_replay(&overrides, args)
+        }
+        Command::User(UserCommand::Add(args)) => commands::account::user_add(&overrides, args),
+        Command::Token(TokenCommand::Create(args)) => {
+            commands::account::token_create(&overrides, args)
         }
     };
     match result {

@@ -6,6 +6,8 @@
 //! then the store's writer commits what is queued and the file is closed.
 
 use crate::config::Settings;
+use crate::http::access::AccessState;
+use crate::http::limits::Limits;
 use crate::http::{self, extract::BodyLimit};
 use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle};
@@ -60,6 +62,9 @@ impl Application {
                 )
             })?;
 
+        if !settings.is_production() {
+            create_initial_admin(&store).await?;
+        }
         let listener = TcpListener::bind(settings.listen).with_context(|| {
             format!(
                 "binding {} (is another service using that port? set --listen)",
@@ -73,14 +78,22 @@ impl Application {
 
         let data = web::Data::new(store.clone());
         let cache = web::Data::new(crate::http::cache::ResponseCache::default());
+        let access = web::Data::new(AccessState {
+            limits: Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second),
+            settings: settings.auth.clone(),
+        });
+        let hsts = settings.auth.hsts_max_age_secs;
         let body_limit = BodyLimit(settings.http.body_limit);
         let origins = settings.http.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(cache.clone())
+                .app_data(access.clone())
                 .app_data(body_limit)
+                .wrap(from_fn(http::access::authorize))
                 .wrap(http::cors(&origins))
+                .wrap(http::security_headers(hsts))
                 .wrap(from_fn(http::middleware::observe))
                 .configure(http::configure)
         })
@@ -145,4 +158,34 @@ impl Application {
         tracing::info!("stopped; the store is closed");
         served
     }
+}
+
+/// On a development store without users, creates `admin@localhost` with a
+/// random password and prints it once. Production creates nobody: `/ready`
+/// reports that no admin exists until `launchpad user add` runs.
+async fn create_initial_admin(store: &Store) -> anyhow::Result<()> {
+    use crate::domain::{Password, Role, UserEmail};
+    if !store.users().context("reading the users")?.is_empty() {
+        return Ok(());
+    }
+    let secret = {
+        use base64::Engine;
+        use chacha20poly1305::aead::rand_core::RngCore;
+        let mut bytes = [0u8; 18];
+        chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let email = UserEmail::parse("admin@localhost").expect("a valid address");
+    let password =
+        Password::parse(&secret, Some(&email)).context("a random password passes the policy")?;
+    let hash = crate::passwords::hash(&password).await;
+    let who = crate::store::accounts::AuditContext::local();
+    store
+        .create_user(email, Role::Admin, hash, who)
+        .await
+        .context("creating the initial admin")?;
+    // On stderr, once, and never through the structured logs.
+    eprintln!("initial admin: admin@localhost password: {secret}");
+    eprintln!("(shown only now; sign in and create your own accounts with `launchpad user add`)");
+    Ok(())
 }

@@ -20,19 +20,6 @@ pub const FORMAT_VERSION: u16 = 1;
 const AGE_MAGIC: &[u8] = b"age-encryption.org/v1";
 const END: u8 = 0;
 
-/// The tables a backup carries, by their id in the frames.
-pub const TABLES: &[(u8, &str)] = &[
-    (1, "meta"),
-    (2, "projects"),
-    (3, "checklists"),
-    (4, "tasks"),
-    (5, "journal"),
-];
-
-pub fn table_name(id: u8) -> Option<&'static str> {
-    TABLES.iter().find(|(i, _)| *i == id).map(|(_, n)| *n)
-}
-
 /// What a backup says about itself.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -297,7 +284,7 @@ fn read_frames(body: &[u8]) -> Result<Vec<Frame>, FormatError> {
         if table[0] == END {
             return Ok(frames);
         }
-        if table_name(table[0]).is_none() {
+        if super::tables::name(table[0]).is_none() {
             return Err(damaged(&format!("unknown table id {}", table[0])));
         }
         let mut len = [0u8; 4];

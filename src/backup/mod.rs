@@ -9,6 +9,7 @@
 //! instant `launchpad.redb` is the old store or the new one, whole.
 
 pub mod format;
+pub mod tables;
 
 use crate::crypto::{Identity, Recipient};
 use crate::domain::{Millis, now_millis, rfc3339};
@@ -16,10 +17,10 @@ use crate::store::journal::Event;
 use crate::store::records::{
     ChecklistRecord, NOTES, OWNER_EMAIL, ProjectRecord, TaskRecord, decode,
 };
-use crate::store::tables::{CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, meta_key};
-use crate::store::{self, StoreError, keys, migrations};
+use crate::store::tables::{META, meta_key};
+use crate::store::{self, StoreError, accounts, keys, migrations};
 use format::{FormatError, Manifest, Opened, Written};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -111,19 +112,11 @@ pub fn snapshot(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Written, Manifest), BackupError> {
     let tx = db.begin_read().map_err(StoreError::from)?;
+    let mut counts = BTreeMap::new();
+    for (_, name, shape) in tables::BACKED_UP {
+        counts.insert((*name).to_owned(), tables::count(&tx, *shape)?);
+    }
     let meta = tx.open_table(META).map_err(StoreError::from)?;
-    let projects = tx.open_table(PROJECTS).map_err(StoreError::from)?;
-    let checklists = tx.open_table(CHECKLISTS).map_err(StoreError::from)?;
-    let tasks = tx.open_table(TASKS).map_err(StoreError::from)?;
-    let journal = tx.open_table(JOURNAL).map_err(StoreError::from)?;
-    let count = |n: Result<u64, redb::StorageError>| n.map_err(StoreError::from);
-    let counts = BTreeMap::from([
-        ("meta".to_owned(), count(meta.len())?),
-        ("projects".to_owned(), count(projects.len())?),
-        ("checklists".to_owned(), count(checklists.len())?),
-        ("tasks".to_owned(), count(tasks.len())?),
-        ("journal".to_owned(), count(journal.len())?),
-    ]);
     let text = |key: &str| -> Result<Vec<u8>, BackupError> {
         Ok(meta
             .get(key)
@@ -143,36 +136,15 @@ pub fn snapshot(
     };
     let total: u64 = manifest.counts.values().sum();
     let written = format::write(path, &manifest, encrypt_to, |frames| {
-        let storage = std::io::Error::other;
         let mut done = 0u64;
-        let tick = |frames_done: &mut u64| {
-            *frames_done += 1;
-            if frames_done.is_multiple_of(1000) || *frames_done == total {
-                progress(*frames_done, total);
+        let mut tick = || {
+            done += 1;
+            if done.is_multiple_of(1000) {
+                progress(done, total);
             }
         };
-        for row in meta.iter().map_err(storage)? {
-            let (k, v) = row.map_err(storage)?;
-            frames.push(1, k.value().as_bytes(), v.value())?;
-            tick(&mut done);
-        }
-        for row in projects.iter().map_err(storage)? {
-            let (k, v) = row.map_err(storage)?;
-            frames.push(2, &k.value().to_be_bytes(), v.value())?;
-            tick(&mut done);
-        }
-        for (id, table) in [(3u8, &checklists), (4, &tasks)] {
-            for row in table.iter().map_err(storage)? {
-                let (k, v) = row.map_err(storage)?;
-                let (a, b) = k.value();
-                frames.push(id, &[a.to_be_bytes(), b.to_be_bytes()].concat(), v.value())?;
-                tick(&mut done);
-            }
-        }
-        for row in journal.iter().map_err(storage)? {
-            let (k, v) = row.map_err(storage)?;
-            frames.push(5, &k.value().to_be_bytes(), v.value())?;
-            tick(&mut done);
+        for (id, _, shape) in tables::BACKED_UP {
+            tables::dump(&tx, *id, *shape, frames, &mut tick).map_err(std::io::Error::other)?;
         }
         progress(total, total);
         Ok(())
@@ -231,46 +203,44 @@ pub fn verify(
     let mut projects = HashSet::new();
     let mut checklists = HashSet::new();
     for (table, key, value) in &opened.frames {
-        let name = format::table_name(*table).expect("checked while reading");
+        let name = tables::name(*table).expect("checked while reading");
         *counts.entry(name.to_owned()).or_default() += 1;
-        let id = |len: usize| {
-            if key.len() == len {
-                Ok(())
-            } else {
-                Err(invalid(format!("a {name} key of {} bytes", key.len())))
+        tables::check_frame(*table, key, value).map_err(invalid)?;
+        match name {
+            "meta" => {
+                meta.insert(String::from_utf8_lossy(key).into_owned(), value.clone());
             }
-        };
-        match *table {
-            1 => {
-                let k = String::from_utf8(key.clone())
-                    .map_err(|_| invalid("a meta key is not text".into()))?;
-                meta.insert(k, value.clone());
-            }
-            2 => {
-                id(16)?;
+            "projects" => {
                 decode::<ProjectRecord>("project", value)?;
                 projects.insert(key.clone());
             }
-            3 => {
-                id(32)?;
+            "checklists" => {
                 decode::<ChecklistRecord>("checklist", value)?;
                 if !projects.contains(&key[..16]) {
                     return Err(invalid("a checklist whose project is missing".into()));
                 }
                 checklists.insert(key[16..].to_vec());
             }
-            4 => {
-                id(32)?;
+            "tasks" => {
                 decode::<TaskRecord>("task", value)?;
                 if !checklists.contains(&key[..16]) {
                     return Err(invalid("a task whose checklist is missing".into()));
                 }
             }
-            _ => {
-                id(16)?;
-                decode::<Event>("journal", value)?;
-            }
+            "journal" => drop(decode::<Event>("journal", value)?),
+            "users" => drop(decode::<accounts::UserRecord>("user", value)?),
+            "tokens" => drop(decode::<accounts::TokenRecord>("token", value)?),
+            "audit" => drop(decode::<accounts::AuditEntry>("audit", value)?),
+            _ => {}
         }
+    }
+    let schema = opened.manifest.schema_version;
+    if schema > migrations::latest_version() {
+        return Err(StoreError::TooNew {
+            found: schema,
+            supported: migrations::latest_version(),
+        }
+        .into());
     }
     for (table, expected) in &opened.manifest.counts {
         let found = counts.get(table).copied().unwrap_or(0);
@@ -377,17 +347,21 @@ pub fn restore(
     force: bool,
 ) -> Result<RestoreReport, BackupError> {
     let live = data_dir.join(store::FILE_NAME);
-    if crate::admin::is_served(data_dir) {
+    let served = crate::admin::is_served(data_dir);
+    if served && !dry_run {
         return Err(BackupError::ServerRunning(data_dir.to_owned()));
     }
     let replacing = if live.exists() {
-        match store::read_counts(&live) {
-            Ok(counts) => Some(counts),
-            Err(StoreError::Locked(_)) => {
+        // A damaged store may make the storage engine panic; it is being
+        // replaced, so "unreadable" is an answer, not a failure.
+        let read = std::panic::catch_unwind(|| store::read_counts(&live));
+        match read {
+            Ok(Ok(counts)) => Some(counts),
+            Ok(Err(StoreError::Locked(_))) if dry_run => Some(BTreeMap::new()),
+            Ok(Err(StoreError::Locked(_))) => {
                 return Err(BackupError::ServerRunning(data_dir.to_owned()));
             }
-            Err(StoreError::NeedsRepair(_)) => Some(BTreeMap::new()),
-            Err(e) => return Err(e.into()),
+            Ok(Err(_)) | Err(_) => Some(BTreeMap::new()),
         }
     } else {
         None
@@ -414,7 +388,7 @@ pub fn restore(
     if report.replacing.is_some() && !force {
         return Err(BackupError::WouldReplace(live));
     }
-    std::fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
+    store::create_private_dir(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
     let building = data_dir.join(format!("{}.restoring", store::FILE_NAME));
     if building.exists() {
         std::fs::remove_file(&building).map_err(io("removing an unfinished earlier restore"))?;
@@ -423,6 +397,11 @@ pub fn restore(
     build_store(&building, &opened, identity)?;
     if schema < migrations::latest_version() {
         report.migrated_from = Some(schema);
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&building, std::fs::Permissions::from_mode(0o600))
+            .map_err(io("making the restored store private"))?;
     }
     std::fs::File::open(&building)
         .and_then(|f| f.sync_all())
@@ -433,7 +412,13 @@ pub fn restore(
                 "[year][month][day]T[hour][minute][second]Z"
             ))
             .expect("a fixed format");
-        let kept = data_dir.join(format!("{}.pre-restore-{stamp}", store::FILE_NAME));
+        let mut kept = data_dir.join(format!("{}.pre-restore-{stamp}", store::FILE_NAME));
+        for n in 2.. {
+            if !kept.exists() {
+                break;
+            }
+            kept = data_dir.join(format!("{}.pre-restore-{stamp}-{n}", store::FILE_NAME));
+        }
         // A second name for the old store; `live` keeps pointing at it until the rename.
         std::fs::hard_link(&live, &kept).map_err(io(format!(
             "keeping the current store as {}",
@@ -454,37 +439,29 @@ fn build_store(path: &Path, opened: &Opened, identity: &Identity) -> Result<(), 
         .create(path)
         .map_err(StoreError::from)?;
     let tx = db.begin_write().map_err(StoreError::from)?;
-    {
-        let mut meta = tx.open_table(META).map_err(StoreError::from)?;
-        let mut projects = tx.open_table(PROJECTS).map_err(StoreError::from)?;
-        let mut checklists = tx.open_table(CHECKLISTS).map_err(StoreError::from)?;
-        let mut tasks = tx.open_table(TASKS).map_err(StoreError::from)?;
-        let mut journal = tx.open_table(JOURNAL).map_err(StoreError::from)?;
-        let pair = |k: &[u8]| {
-            (
-                u128::from_be_bytes(k[..16].try_into().expect("checked")),
-                u128::from_be_bytes(k[16..].try_into().expect("checked")),
-            )
-        };
-        let one = |k: &[u8]| u128::from_be_bytes(k[..16].try_into().expect("checked"));
-        for (table, key, value) in &opened.frames {
-            let stored = match *table {
-                1 => meta
-                    .insert(std::str::from_utf8(key).expect("checked"), value.as_slice())
-                    .map(drop),
-                2 => projects.insert(one(key), value.as_slice()).map(drop),
-                3 => checklists.insert(pair(key), value.as_slice()).map(drop),
-                4 => tasks.insert(pair(key), value.as_slice()).map(drop),
-                _ => journal.insert(one(key), value.as_slice()).map(drop),
-            };
-            stored.map_err(StoreError::from)?;
-        }
-    }
+    tables::load(&tx, &opened.frames)?;
     tx.commit().map_err(StoreError::from)?;
     let (info, wrapped) = keys::read(&db)?
         .ok_or_else(|| BackupError::Invalid("the backup holds no data key".into()))?;
     let ring = keys::unlock(&info, &wrapped, identity)?;
     migrations::run(&db, &ring)?;
+    // Replaying the journal to a time before the snapshot would mix states.
+    if let Ok(at) = rfc3339::parse(&opened.manifest.created_at) {
+        let tx = db.begin_write().map_err(StoreError::from)?;
+        tx.open_table(META)
+            .map_err(StoreError::from)?
+            .insert(meta_key::SNAPSHOT_AT, at.to_string().as_bytes())
+            .map_err(StoreError::from)?;
+        let target = Some(format!("snapshot {}", opened.manifest.created_at));
+        accounts::audit(
+            &tx,
+            audit_stamp(),
+            &accounts::AuditContext::local(),
+            "restore",
+            target,
+        )?;
+        tx.commit().map_err(StoreError::from)?;
+    }
     Ok(())
 }
 
@@ -524,11 +501,19 @@ impl BackupReport {
     }
 }
 
+/// Records a successful backup, and audits it, in `tx`.
 pub fn write_last_backup(tx: &redb::WriteTransaction, last: &LastBackup) -> Result<(), StoreError> {
     let json = serde_json::to_vec(last).expect("serializes");
     tx.open_table(META)?
         .insert(meta_key::LAST_BACKUP, json.as_slice())?;
-    Ok(())
+    let target = Some(last.path.display().to_string());
+    accounts::audit(
+        tx,
+        audit_stamp(),
+        &accounts::AuditContext::local(),
+        "backup",
+        target,
+    )
 }
 
 pub fn read_last_backup(db: &impl ReadableDatabase) -> Result<Option<LastBackup>, StoreError> {
@@ -536,4 +521,12 @@ pub fn read_last_backup(db: &impl ReadableDatabase) -> Result<Option<LastBackup>
     let meta = tx.open_table(META)?;
     let row = meta.get(meta_key::LAST_BACKUP)?;
     Ok(row.and_then(|v| serde_json::from_slice(v.value()).ok()))
+}
+
+/// An audit entry's id and time for work done outside the writer.
+fn audit_stamp() -> crate::store::journal::Stamp {
+    crate::store::journal::Stamp {
+        id: uuid::Uuid::now_v7().as_u128(),
+        at: now_millis(),
+    }
 }

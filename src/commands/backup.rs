@@ -301,15 +301,20 @@ pub fn journal_replay(overrides: &Overrides, args: &ReplayArgs) -> Result<(), Co
         })?;
         events.push(event);
     }
-    // Check every event against a read-only open first: a refused replay
-    // leaves the store file byte for byte as it was.
+    // Plan against a read-only open first: a refused replay leaves the
+    // store file byte for byte as it was.
     let live = settings.data_dir.join(store::FILE_NAME);
-    match store::read_key_info(&live) {
-        Ok(info) => {
-            for event in &events {
-                store::journal::check(event, &info.fingerprint)
-                    .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;
-            }
+    if !live.exists() {
+        return Err(anyhow!(
+            "no store at {}; restore a backup first",
+            display_path(&live)
+        )
+        .into());
+    }
+    match store::open_read_only_for(&live) {
+        Ok(db) => {
+            store::journal::plan(&db, &events, until)
+                .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;
         }
         Err(store::StoreError::NeedsRepair(_)) => {}
         Err(e) => return Err(explain_store_error(e)),
@@ -319,8 +324,8 @@ pub fn journal_replay(overrides: &Overrides, args: &ReplayArgs) -> Result<(), Co
     let replayed = store::journal::replay(&db, &events, until)
         .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;
     println!(
-        "applied {} event(s); {} after --until left out",
-        replayed.applied, replayed.skipped_after_until
+        "applied {} event(s); {} already in the store; {} after --until left out",
+        replayed.applied, replayed.already_present, replayed.skipped_after_until
     );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! What each command does, once the command line is parsed.
 
+pub mod account;
 pub mod backup;
 pub mod keys;
 
@@ -37,6 +38,9 @@ pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
     telemetry::init(&settings.log, Sink::Stdout);
     for drift in &settings.drift {
         tracing::warn!(key = %drift.name, origin = %drift.origin, "{}", drift.hint);
+    }
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -140,6 +144,9 @@ pub fn config_check(overrides: &Overrides, args: &CheckArgs) -> Result<(), Comma
         .unwrap_or(0);
     for (key, origin, value) in &settings.origins {
         println!("  {:width$}  {value}  ({origin})", key.name);
+    }
+    for warning in settings.warnings() {
+        println!("warning: {warning}");
     }
     if settings.drift.is_empty() {
         println!("drift: none");

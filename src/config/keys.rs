@@ -17,14 +17,19 @@ pub struct Key {
     pub help: &'static str,
     /// Whether the value must be masked in reports.
     pub secret: bool,
+    /// A variable name that does not follow the derivation rule.
+    pub env: Option<&'static str>,
 }
 
 impl Key {
     pub fn env_var(&self) -> String {
-        format!(
-            "LAUNCHPAD_{}",
-            self.name.replace('.', "_").to_ascii_uppercase()
-        )
+        match self.env {
+            Some(name) => name.to_owned(),
+            None => format!(
+                "LAUNCHPAD_{}",
+                self.name.replace('.', "_").to_ascii_uppercase()
+            ),
+        }
     }
 }
 
@@ -35,6 +40,7 @@ const fn key(name: &'static str, default: &'static str, help: &'static str) -> K
         flag: None,
         help,
         secret: false,
+        env: None,
     }
 }
 
@@ -113,6 +119,50 @@ pub const LOG_FORMAT: Key = key(
     "`json`, `text`, or `auto` (JSON unless stdout is a terminal)",
 );
 
+pub const TRUSTED_PROXIES: Key = key(
+    "http.trusted_proxies",
+    "[] (none)",
+    "IP addresses of load balancers whose X-Forwarded-For names the client; comma-separated in the variable",
+);
+pub const HSTS: Key = key(
+    "http.hsts_max_age_secs",
+    "0 (off)",
+    "send Strict-Transport-Security with this max-age (0–63072000)",
+);
+pub const ANONYMOUS_ROLE: Key = Key {
+    env: Some("LAUNCHPAD_ANONYMOUS_ROLE"),
+    ..key(
+        "auth.anonymous_role",
+        "none",
+        "role of requests without credentials: none, viewer, editor or admin",
+    )
+};
+pub const SESSION_IDLE: Key = key(
+    "auth.session_idle_secs",
+    "3600",
+    "a session ends after this much inactivity (1–604800)",
+);
+pub const SESSION_MAX: Key = key(
+    "auth.session_max_secs",
+    "86400",
+    "a session ends this long after login, active or not (1–2592000)",
+);
+pub const COOKIE_SECURE: Key = key(
+    "auth.cookie_secure",
+    "false",
+    "mark the session cookie Secure (set it when TLS terminates in front)",
+);
+pub const LOGIN_RATE: Key = key(
+    "auth.login_attempts_per_minute",
+    "10",
+    "login attempts allowed per client IP and per account (1–1000)",
+);
+pub const API_RATE: Key = key(
+    "auth.api_requests_per_second",
+    "100",
+    "API budget per token, user or anonymous client IP; bursts of twice that (1–100000)",
+);
+
 /// Every key, in the order reports list them.
 pub const ALL: &[Key] = &[
     ENV,
@@ -128,6 +178,14 @@ pub const ALL: &[Key] = &[
     QUICK_REPAIR,
     LOG_LEVEL,
     LOG_FORMAT,
+    TRUSTED_PROXIES,
+    HSTS,
+    ANONYMOUS_ROLE,
+    SESSION_IDLE,
+    SESSION_MAX,
+    COOKIE_SECURE,
+    LOGIN_RATE,
+    API_RATE,
 ];
 
 /// Keys that used to exist: `(old name, what to do instead)`. Still read

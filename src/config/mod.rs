@@ -8,6 +8,7 @@
 pub mod keys;
 mod sources;
 
+use crate::domain::Role;
 use keys::Key;
 pub use sources::{Drift, Origin};
 use sources::{Layers, Raw};
@@ -54,6 +55,21 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+/// Who may do what, and how hard the door is.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The role of requests without credentials; `None` refuses them.
+    pub anonymous_role: Option<Role>,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub cookie_secure: bool,
+    pub login_per_minute: u32,
+    pub api_per_second: u32,
+    /// Load balancers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub hsts_max_age_secs: u64,
+}
+
 /// Where the age identity was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityOrigin {
@@ -82,6 +98,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub store: StoreSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
     /// The file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each key's value came from, in [`keys::ALL`] order.
@@ -207,7 +224,11 @@ impl Settings {
         let identity = resolve_identity(configured_identity, env, &data_dir);
         let demo_data = parser.boolean(&keys::DEMO_DATA, true);
         let body_limit = parser.number(&keys::BODY_LIMIT, 64 * 1024, 1024..=16 * 1024 * 1024);
-        let cors_allowed_origins = parser.list(&keys::CORS_ORIGINS, valid_origin);
+        let cors_allowed_origins = parser.list(
+            &keys::CORS_ORIGINS,
+            "a list of origins such as https://app.example.com (scheme and host, no path)",
+            valid_origin,
+        );
         let workers = parser.number(&keys::WORKERS, 0, 0..=64);
         let shutdown = parser.number(&keys::SHUTDOWN_TIMEOUT, 30, 1..=600);
         let cache_size_mb = parser.number(&keys::CACHE_SIZE, 16, 1..=4096);
@@ -231,6 +252,31 @@ impl Settings {
             ],
             LogFormat::Auto,
         );
+        let trusted_proxies = parser
+            .list(
+                &keys::TRUSTED_PROXIES,
+                "a list of IP addresses such as 10.0.0.5",
+                |s| s.parse::<std::net::IpAddr>().is_ok(),
+            )
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let hsts_max_age_secs = parser.number(&keys::HSTS, 0, 0..=63_072_000);
+        let anonymous_role = parser.choice(
+            &keys::ANONYMOUS_ROLE,
+            &[
+                ("none", None),
+                ("viewer", Some(Role::Viewer)),
+                ("editor", Some(Role::Editor)),
+                ("admin", Some(Role::Admin)),
+            ],
+            None,
+        );
+        let session_idle = parser.number(&keys::SESSION_IDLE, 3600, 1..=604_800);
+        let session_max = parser.number(&keys::SESSION_MAX, 86_400, 1..=2_592_000);
+        let cookie_secure = parser.boolean(&keys::COOKIE_SECURE, false);
+        let login_per_minute = parser.number(&keys::LOGIN_RATE, 10, 1..=1000);
+        let api_per_second = parser.number(&keys::API_RATE, 100, 1..=100_000);
 
         let settings = Settings {
             env: env_mode,
@@ -249,6 +295,16 @@ impl Settings {
                 quick_repair,
             },
             log: LogSettings { level, format },
+            auth: AuthSettings {
+                anonymous_role,
+                session_idle: Duration::from_secs(session_idle),
+                session_max: Duration::from_secs(session_max),
+                cookie_secure,
+                login_per_minute: login_per_minute as u32,
+                api_per_second: api_per_second as u32,
+                trusted_proxies,
+                hsts_max_age_secs,
+            },
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),
@@ -371,6 +427,21 @@ impl Settings {
             .iter()
             .find(|(k, _, _)| k.name == name)
             .map(|(_, o, _)| o.clone())
+    }
+
+    /// Settings that are allowed but worth a second look.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.is_production() && !self.auth.cookie_secure {
+            warnings.push(format!(
+                "auth.cookie_secure is false: the session cookie may travel over plain HTTP; set {}=true once TLS terminates in front",
+                keys::COOKIE_SECURE.env_var()
+            ));
+        }
+        if self.auth.anonymous_role.is_some_and(|r| r >= Role::Editor) && self.is_production() {
+            warnings.push("auth.anonymous_role lets requests without credentials change data; keep the service on a private network".into());
+        }
+        warnings
     }
 
     pub fn is_production(&self) -> bool {
@@ -571,28 +642,23 @@ impl Parser {
         })
     }
 
-    fn list(&mut self, key: &'static Key, valid: fn(&str) -> bool) -> Vec<String> {
-        self.typed(
-            key,
-            Vec::new(),
-            "a list of origins such as https://app.example.com (scheme and host, no path)",
-            |raw| {
-                let items: Vec<String> = match raw {
-                    Raw::Text(s) => s
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    Raw::Toml(toml::Value::Array(values)) => values
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_owned))
-                        .collect::<Option<_>>()?,
-                    Raw::Toml(_) => return None,
-                };
-                items.iter().all(|i| valid(i)).then_some(items)
-            },
-        )
+    fn list(&mut self, key: &'static Key, expected: &str, valid: fn(&str) -> bool) -> Vec<String> {
+        self.typed(key, Vec::new(), expected, |raw| {
+            let items: Vec<String> = match raw {
+                Raw::Text(s) => s
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                Raw::Toml(toml::Value::Array(values)) => values
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()?,
+                Raw::Toml(_) => return None,
+            };
+            items.iter().all(|i| valid(i)).then_some(items)
+        })
     }
 }
 

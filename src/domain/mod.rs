@@ -11,6 +11,7 @@ mod ids;
 mod project;
 mod task;
 mod text;
+mod user;
 
 pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
 pub use checklist::{Checklist, ChecklistName};
@@ -18,6 +19,7 @@ pub use ids::{ChecklistId, ProjectId, TaskId};
 pub use project::{Description, OwnerEmail, Project, ProjectName};
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
 pub use text::TextError;
+pub use user::{Password, Role, UserEmail};
 
 /// Milliseconds since the Unix epoch, UTC. Stored as an integer and shown as
 /// RFC 3339 with millisecond precision, as the prototype's clients expect.

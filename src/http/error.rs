@@ -7,7 +7,7 @@
 
 use crate::store::{Missing, StoreError};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -89,6 +89,18 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the store is unavailable")]
     Unavailable,
+    #[error("unauthenticated: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("cross-site request refused")]
+    Csrf,
+    #[error("rate limited")]
+    RateLimited { retry_after: std::time::Duration },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{0} does not exist")]
+    Missing(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -155,6 +167,22 @@ impl ApiError {
                 "the store cannot accept writes right now; retry shortly".to_owned(),
                 Vec::new(),
             ),
+            Self::Unauthorized(why) => ("unauthorized", "Unauthorized", why.clone(), Vec::new()),
+            Self::Forbidden(why) => ("forbidden", "Forbidden", why.clone(), Vec::new()),
+            Self::Csrf => (
+                "csrf",
+                "Cross-site request refused",
+                "a request signed in by cookie that changes something must come from this site: send X-Requested-With: launchpad or a matching Origin".to_owned(),
+                Vec::new(),
+            ),
+            Self::RateLimited { retry_after } => (
+                "rate-limited",
+                "Too many requests",
+                format!("slow down; retry in {} s", retry_secs(*retry_after)),
+                Vec::new(),
+            ),
+            Self::Conflict(why) => ("conflict", "Conflict", why.clone(), Vec::new()),
+            Self::Missing(what) => ("not-found", "Not found", format!("{what} does not exist"), Vec::new()),
             Self::Internal(_) => (
                 "internal",
                 "Internal server error",
@@ -178,6 +206,11 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -197,15 +230,34 @@ impl ResponseError for ApiError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match self {
+            Self::RateLimited { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_secs(*retry_after)));
+            }
+            Self::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
         response.extensions_mut().insert(problem);
         response
     }
+}
+
+/// Whole seconds to wait, at least one.
+fn retry_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(missing) => Self::NotFound(missing),
+            StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::Closed | StoreError::Unavailable(_) => Self::Unavailable,
             other => Self::Internal(anyhow::Error::new(other)),
         }

@@ -1,9 +1,11 @@
 //! The HTTP surface: routes, body parsing, errors and request middleware.
 
+pub mod access;
 pub mod cache;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
@@ -12,7 +14,7 @@ use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use error::ApiError;
-use routes::{checklists, health, projects, tasks};
+use routes::{account, checklists, health, projects, tasks};
 
 /// Registers every route. The OpenAPI document lists the same set; a test
 /// keeps them in step.
@@ -24,6 +26,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     ApiError::field("query", format!("the query string is malformed: {e}")).into()
                 }))
                 .route("/openapi.json", web::get().to(openapi::serve_document))
+                .route("/auth/login", web::post().to(account::login))
+                .route("/auth/logout", web::post().to(account::logout))
+                .route("/auth/me", web::get().to(account::me))
+                .service(
+                    web::resource("/tokens")
+                        .route(web::get().to(account::list_tokens))
+                        .route(web::post().to(account::create_token)),
+                )
+                .service(
+                    web::resource("/tokens/{tokenId}")
+                        .route(web::delete().to(account::revoke_token)),
+                )
+                .service(
+                    web::resource("/users")
+                        .route(web::get().to(account::list_users))
+                        .route(web::post().to(account::create_user)),
+                )
+                .service(
+                    web::resource("/users/{userId}").route(web::delete().to(account::delete_user)),
+                )
+                .route("/audit", web::get().to(account::audit))
                 .service(
                     web::resource("/projects")
                         .route(web::get().to(projects::list))
@@ -83,4 +106,24 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
         };
     }
     cors
+}
+
+/// Headers every response carries; HSTS only when configured, since it
+/// must only be sent where TLS really terminates in front of the service.
+pub fn security_headers(hsts_max_age_secs: u64) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    if hsts_max_age_secs > 0 {
+        headers.add((
+            "Strict-Transport-Security",
+            format!("max-age={hsts_max_age_secs}"),
+        ))
+    } else {
+        headers
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::dto;
 use super::error::{FieldError, Problem};
-use super::routes::{checklists, health, projects, tasks};
+use super::routes::{account, checklists, health, projects, tasks};
 use crate::domain::{Checklist, Project, Task, TaskStatus};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -17,13 +17,21 @@ use utoipa::OpenApi;
         checklists::create, checklists::update, checklists::delete,
         tasks::create, tasks::update, tasks::delete,
         health::health,
+        account::login, account::logout, account::me,
+        account::create_token, account::list_tokens, account::revoke_token,
+        account::list_users, account::create_user, account::delete_user,
+        account::audit,
     ),
     components(schemas(
         Project, Checklist, Task, TaskStatus, Problem, FieldError,
         dto::CreateProject, dto::UpdateProject, dto::ChecklistBody, dto::CreateTask, dto::UpdateTask,
+        account::LoginBody, account::SignedIn, account::NewToken, account::CreatedToken, account::NewUser,
+        crate::store::accounts::User, crate::store::accounts::TokenInfo, crate::store::accounts::AuditEntry,
+        crate::domain::Role,
     )),
     tags(
-        (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "operations"),
+        (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "auth"),
+        (name = "tokens"), (name = "users"), (name = "audit"), (name = "operations"),
     ),
 )]
 pub struct ApiDoc;

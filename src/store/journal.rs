@@ -151,6 +151,9 @@ pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
     };
     match event.kind {
         EventKind::ProjectPut => needs(event.record.is_some(), "its record")?,
+        EventKind::ChecklistPut | EventKind::TaskPut if event.record.is_none() => {
+            needs(false, "its record")?
+        }
         EventKind::ChecklistPut | EventKind::ChecklistDelete => {
             needs(event.checklist_id.is_some(), "checklistId")?
         }
@@ -233,17 +236,20 @@ pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Replayed {
     pub applied: usize,
+    /// Events the store already holds (from the snapshot or an earlier replay).
+    pub already_present: usize,
     pub skipped_after_until: usize,
 }
 
-/// Checks every event, then applies those at or before `until` in one
-/// transaction. Nothing is applied if any event is refused.
-pub fn replay(
-    db: &redb::Database,
-    events: &[Event],
+/// The events a replay would apply: at or before `until`, not yet in the
+/// store. Fails if `until` lies before the snapshot the store was restored
+/// from, or if any such event cannot be applied to this store.
+pub fn plan<'e>(
+    db: &impl redb::ReadableDatabase,
+    events: &'e [Event],
     until: Option<Millis>,
-) -> Result<Replayed, StoreError> {
-    let version = super::migrations::current_version(db)?;
+) -> Result<(Vec<&'e Event>, Replayed), StoreError> {
+    let version = super::migrations::current_version_of(db)?;
     if version != super::migrations::latest_version() {
         return Err(StoreError::Io(format!(
             "the store is at schema version {version}, not {}; run `launchpad migrate` first",
@@ -252,15 +258,57 @@ pub fn replay(
     }
     let (info, _) = super::keys::read(db)?
         .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
-    for event in events {
-        check(event, &info.fingerprint).map_err(StoreError::Io)?;
+    let tx = db.begin_read()?;
+    let meta = tx.open_table(super::tables::META)?;
+    let snapshot_at: Option<Millis> =
+        meta.get(super::tables::meta_key::SNAPSHOT_AT)?
+            .and_then(|v| {
+                std::str::from_utf8(v.value())
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+            });
+    if let (Some(until), Some(snapshot)) = (until, snapshot_at)
+        && until < snapshot
+    {
+        return Err(StoreError::Io(format!(
+            "--until {} is before the snapshot this store was restored from ({}); restore an older backup to go back that far",
+            rfc3339::format(until),
+            rfc3339::format(snapshot)
+        )));
     }
+    let journal = tx.open_table(JOURNAL)?;
+    let mut report = Replayed {
+        applied: 0,
+        already_present: 0,
+        skipped_after_until: 0,
+    };
+    let mut todo = Vec::new();
+    for event in events {
+        if until.is_some_and(|u| event.at > u) {
+            report.skipped_after_until += 1;
+        } else if journal.get(event.id.as_u128())?.is_some() {
+            report.already_present += 1;
+        } else {
+            check(event, &info.fingerprint).map_err(StoreError::Io)?;
+            todo.push(event);
+        }
+    }
+    report.applied = todo.len();
+    Ok((todo, report))
+}
+
+/// Applies the planned events in one transaction. Nothing is applied if
+/// any event is refused.
+pub fn replay(
+    db: &redb::Database,
+    events: &[Event],
+    until: Option<Millis>,
+) -> Result<Replayed, StoreError> {
+    let (todo, report) = plan(db, events, until)?;
     let tx = db.begin_write()?;
-    let mut applied = 0;
     let mut high_water = 0u128;
-    for event in events.iter().filter(|e| until.is_none_or(|u| e.at <= u)) {
+    for event in todo {
         apply(&tx, event)?;
-        applied += 1;
         let ids = [
             Some(event.id),
             Some(event.project_id),
@@ -287,8 +335,5 @@ pub fn replay(
         }
     }
     tx.commit()?;
-    Ok(Replayed {
-        applied,
-        skipped_after_until: events.len() - applied,
-    })
+    Ok(report)
 }

@@ -201,6 +201,7 @@ fn reseal_all(tx: &WriteTransaction, ring: &Keyring, next: &DataKey) -> Result<u
     for (key, bytes) in changed {
         tasks.insert(key, bytes.as_slice())?;
     }
+    count += super::accounts::reseal_users(tx, ring, next)?;
     Ok(count)
 }
 

@@ -35,7 +35,23 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create the journal table for point-in-time recovery",
         apply: create_journal,
     },
+    Migration {
+        version: 4,
+        description: "create the users, sessions, tokens and audit tables",
+        apply: create_account_tables,
+    },
 ];
+
+fn create_account_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+    use super::tables::{AUDIT, SESSIONS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS};
+    tx.open_table(USERS)?;
+    tx.open_table(USER_EMAILS)?;
+    tx.open_table(SESSIONS)?;
+    tx.open_table(TOKENS)?;
+    tx.open_table(TOKEN_HASHES)?;
+    tx.open_table(AUDIT)?;
+    Ok(())
+}
 
 fn create_journal(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(super::tables::JOURNAL)?;

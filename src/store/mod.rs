@@ -5,6 +5,7 @@
 //! runs the [`migrations`] and, on a new store, loads the demo data when the
 //! configuration asks for it.
 
+pub mod accounts;
 pub mod classification;
 mod demo;
 pub mod journal;
@@ -21,6 +22,7 @@ use crate::domain::{
     Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
     Task, TaskChanges, TaskId,
 };
+use accounts::AuditContext;
 use read::Tables;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
@@ -63,6 +65,8 @@ pub enum StoreError {
     Storage(#[from] redb::Error),
     #[error("{0}")]
     Io(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Key(KeyError),
     #[error(
@@ -286,17 +290,30 @@ impl Store {
     /// Re-seals every personal field under a new data key, in one transaction.
     pub async fn rotate_key(&self) -> Result<keys::Rotation, StoreError> {
         let ring = Arc::clone(&self.keys);
-        self.writer
+        let rotation = self
+            .writer
             .exclusive(move |db| keys::rotate(db, &ring))
-            .await
+            .await?;
+        let target = format!("{} -> {}", rotation.previous, rotation.current);
+        self.audit(AuditContext::local(), "keys.rotate", Some(target))
+            .await?;
+        Ok(rotation)
     }
 
     /// Wraps the data key for `to` instead of its present recipients.
     pub async fn rewrap_key(&self, to: Recipient) -> Result<keys::KeyInfo, StoreError> {
         let ring = Arc::clone(&self.keys);
-        self.writer
+        let info = self
+            .writer
             .exclusive(move |db| keys::rewrap(db, &ring, &to))
-            .await
+            .await?;
+        self.audit(
+            AuditContext::local(),
+            "keys.rewrap",
+            Some(info.recipients.join(",")),
+        )
+        .await?;
+        Ok(info)
     }
 
     /// A page of projects in creation order, each with its checklists and tasks.
@@ -350,9 +367,9 @@ impl Store {
             .await
     }
 
-    pub async fn delete_project(&self, id: ProjectId) -> Result<(), StoreError> {
+    pub async fn delete_project(&self, id: ProjectId, who: AuditContext) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_project(ctx, id))
+            .submit(move |ctx| ops::delete_project(ctx, id, &who))
             .await
     }
 
@@ -381,9 +398,10 @@ impl Store {
         &self,
         project: ProjectId,
         id: ChecklistId,
+        who: AuditContext,
     ) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_checklist(ctx, project, id))
+            .submit(move |ctx| ops::delete_checklist(ctx, project, id, &who))
             .await
     }
 
@@ -415,9 +433,10 @@ impl Store {
         project: ProjectId,
         checklist: ChecklistId,
         id: TaskId,
+        who: AuditContext,
     ) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_task(ctx, project, checklist, id))
+            .submit(move |ctx| ops::delete_task(ctx, project, checklist, id, &who))
             .await
     }
 }
@@ -487,7 +506,7 @@ fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError
 }
 
 /// Creates the data folder readable by its owner only.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());
@@ -534,6 +553,11 @@ pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
     keys::read(&db)?
         .map(|(info, _)| info)
         .ok_or_else(|| StoreError::Corrupt("the store has no data key yet".into()))
+}
+
+/// Opens a store no server holds without writing to it.
+pub fn open_read_only_for(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
+    open_read_only(path)
 }
 
 fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {

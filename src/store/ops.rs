@@ -5,6 +5,7 @@
 //! exactly as it found it. Each successful change appends its journal event
 //! in the same transaction.
 
+use super::accounts::{self, AuditContext};
 use super::journal::{self, EventKind, Stamp, Target};
 use super::read::{Tables, children_of};
 use super::records::{
@@ -45,6 +46,20 @@ fn checklist_row(
         Some(row) => decode("checklist", row.value()),
         None => not_found(Missing::Checklist(id)),
     }
+}
+
+/// Journals and audits a delete: the event, then who did it.
+fn deleted(
+    ctx: &WriteCtx<'_>,
+    (event, entry): (Stamp, Stamp),
+    kind: EventKind,
+    target: Target,
+    who: &AuditContext,
+    action: &str,
+    what: String,
+) -> Result<(), StoreError> {
+    journal::append(ctx.tx, ctx.ring, event, kind, target, None, false)?;
+    accounts::audit(ctx.tx, entry, who, action, Some(what))
 }
 
 fn at_project(project: ProjectId) -> Target {
@@ -142,8 +157,12 @@ pub fn update_project(
     record.into_project(id, tables.checklists_of(id)?, ctx.ring)
 }
 
-pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), StoreError> {
-    let stamp = ctx.stamp();
+pub fn delete_project(
+    ctx: &mut WriteCtx<'_>,
+    id: ProjectId,
+    who: &AuditContext,
+) -> Result<(), StoreError> {
+    let stamp = (ctx.stamp(), ctx.stamp());
     let mut projects = ctx.tx.open_table(PROJECTS)?;
     require_project(&projects, id)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
@@ -157,14 +176,14 @@ pub fn delete_project(ctx: &mut WriteCtx<'_>, id: ProjectId) -> Result<(), Store
     }
     checklists.retain_in(children_of(id.as_u128()), |_, _| false)?;
     projects.remove(id.as_u128())?;
-    journal::append(
-        ctx.tx,
-        ctx.ring,
+    deleted(
+        ctx,
         stamp,
         EventKind::ProjectDelete,
         at_project(id),
-        None,
-        false,
+        who,
+        "project.delete",
+        format!("project:{id}"),
     )
 }
 
@@ -236,8 +255,9 @@ pub fn delete_checklist(
     ctx: &mut WriteCtx<'_>,
     project: ProjectId,
     id: ChecklistId,
+    who: &AuditContext,
 ) -> Result<(), StoreError> {
-    let stamp = ctx.stamp();
+    let stamp = (ctx.stamp(), ctx.stamp());
     let projects = ctx.tx.open_table(PROJECTS)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
     checklist_row(&projects, &checklists, project, id)?;
@@ -245,14 +265,14 @@ pub fn delete_checklist(
         .open_table(TASKS)?
         .retain_in(children_of(id.as_u128()), |_, _| false)?;
     checklists.remove((project.as_u128(), id.as_u128()))?;
-    journal::append(
-        ctx.tx,
-        ctx.ring,
+    deleted(
+        ctx,
         stamp,
         EventKind::ChecklistDelete,
         at_checklist(project, id),
-        None,
-        false,
+        who,
+        "checklist.delete",
+        format!("checklist:{id}"),
     )
 }
 
@@ -375,18 +395,19 @@ pub fn delete_task(
     project: ProjectId,
     checklist: ChecklistId,
     id: TaskId,
+    who: &AuditContext,
 ) -> Result<(), StoreError> {
-    let stamp = ctx.stamp();
+    let stamp = (ctx.stamp(), ctx.stamp());
     let mut tasks = ctx.tx.open_table(TASKS)?;
     task_row(ctx, &tasks, project, checklist, id)?;
     tasks.remove((checklist.as_u128(), id.as_u128()))?;
-    journal::append(
-        ctx.tx,
-        ctx.ring,
+    deleted(
+        ctx,
         stamp,
         EventKind::TaskDelete,
         at_task(project, checklist, id),
-        None,
-        false,
+        who,
+        "task.delete",
+        format!("task:{id}"),
     )
 }

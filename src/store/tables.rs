@@ -22,6 +22,24 @@ pub const TASKS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("ta
 /// `event id` → journal event, in commit order (ids are time-ordered).
 pub const JOURNAL: TableDefinition<u128, &[u8]> = TableDefinition::new("journal");
 
+/// `user id` → user record (email sealed, password as an argon2id hash).
+pub const USERS: TableDefinition<u128, &[u8]> = TableDefinition::new("users");
+
+/// keyed index of a user's email (see [`crate::crypto::index_with`]) → user id.
+pub const USER_EMAILS: TableDefinition<&[u8], u128> = TableDefinition::new("user_emails");
+
+/// SHA-256 of a session secret → session record.
+pub const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions");
+
+/// `token id` → token record (the secret only as its SHA-256).
+pub const TOKENS: TableDefinition<u128, &[u8]> = TableDefinition::new("tokens");
+
+/// SHA-256 of a token secret → token id.
+pub const TOKEN_HASHES: TableDefinition<&[u8], u128> = TableDefinition::new("token_hashes");
+
+/// `entry id` (time-ordered) → audit entry. Append-only.
+pub const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
+
 /// Keys of the [`META`] table.
 pub mod meta_key {
     pub const SCHEMA_VERSION: &str = "schema_version";
@@ -33,6 +51,7 @@ pub mod meta_key {
     pub const DATA_KEY_RECIPIENTS: &str = "data_key_recipients";
     pub const DATA_KEY_CREATED_AT: &str = "data_key_created_at";
     pub const LAST_BACKUP: &str = "last_backup";
+    pub const SNAPSHOT_AT: &str = "snapshot_at";
 
     /// Every key the meta table may hold, for classification.
     pub const ALL: &[&str] = &[
@@ -45,5 +64,6 @@ pub mod meta_key {
         DATA_KEY_RECIPIENTS,
         DATA_KEY_CREATED_AT,
         LAST_BACKUP,
+        SNAPSHOT_AT,
     ];
 }

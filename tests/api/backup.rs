@@ -689,6 +689,8 @@ fn a_tampered_journal_is_refused_and_nothing_is_applied() {
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut event: Value = serde_json::from_str(&lines[1]).unwrap();
+    // A new event (the store does not hold its id yet) with an invalid record.
+    event["id"] = json!(uuid::Uuid::now_v7().to_string());
     event["record"]["name"] = json!("x");
     lines[1] = event.to_string();
     std::fs::write(&journal, lines.join("\n")).unwrap();
@@ -702,4 +704,108 @@ fn a_tampered_journal_is_refused_and_nothing_is_applied() {
         stderr(&replay)
     );
     assert_eq!(sha(&live(&data)), before);
+}
+
+#[test]
+fn replaying_to_a_time_before_the_restored_snapshot_is_refused() {
+    let (dir, data, file) = store_with_backup();
+    let journal = dir.path().join("journal.jsonl");
+    assert!(
+        run(
+            &["journal", "export", "--out"],
+            &data,
+            &[journal.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(&["restore", "--force"], &data, &[file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let before = sha(&live(&data));
+
+    let replay = run(
+        &["journal", "replay", "--until", "2000-01-01T00:00:00Z"],
+        &data,
+        &[journal.to_str().unwrap()],
+    );
+
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(
+        stderr(&replay).contains("before the snapshot"),
+        "{}",
+        stderr(&replay)
+    );
+    assert_eq!(sha(&live(&data)), before);
+}
+
+#[test]
+fn a_dry_run_restore_works_while_the_server_runs() {
+    let (_dir, data, file) = store_with_backup();
+    let _server = spawn_binary(&data, &[]);
+
+    let dry = run(&["restore", "--dry-run"], &data, &[file.to_str().unwrap()]);
+
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("dry run: nothing was changed"));
+}
+
+#[test]
+fn a_backup_carries_accounts_so_a_restored_store_keeps_its_users_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    stop(spawn_binary(&data, &[]));
+    let add = Command::new(binary())
+        .args([
+            "user",
+            "add",
+            "--email",
+            "keeper@example.com",
+            "--role",
+            "viewer",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_clear()
+        .env("LAUNCHPAD_PASSWORD", "correct horse battery staple 42")
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", stderr(&add));
+    let token = run(
+        &[
+            "token",
+            "create",
+            "--email",
+            "keeper@example.com",
+            "--name",
+            "kept",
+        ],
+        &data,
+        &[],
+    );
+    let token = stdout(&token).trim().to_owned();
+    let backup = run(&["backup", "--out"], &data, &[dir.path().to_str().unwrap()]);
+    let file = written(&backup);
+    std::fs::remove_file(live(&data)).unwrap();
+
+    let restore = run(&["restore"], &data, &[file.to_str().unwrap()]);
+
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    let server = spawn_binary(&data, &[("LAUNCHPAD_ANONYMOUS_ROLE", "none")]);
+    let status = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &server.url("/api/v1/projects"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "200");
 }

@@ -253,7 +253,8 @@ fn offline_rotation_keeps_every_value_readable_and_changes_every_ciphertext() {
         "{}",
         String::from_utf8_lossy(&rotated.stderr)
     );
-    assert!(stdout.contains("re-sealed 6 field(s)"), "{stdout}");
+    // Five notes and one owner email, plus the initial admin's email.
+    assert!(stdout.contains("re-sealed 7 field(s)"), "{stdout}");
     let new = stored_ciphertexts(dir.path());
     assert_eq!(old.len(), 6);
     assert_eq!(new.len(), old.len());

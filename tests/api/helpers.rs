@@ -48,8 +48,20 @@ pub async fn spawn_app_in(data_dir: TempDir, env: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// The anonymous role the API tests run with unless they set their own: the
+/// prototype client's setting, so tests of other features need no sign-in.
+pub const TEST_ANONYMOUS_ROLE: (&str, &str) = ("LAUNCHPAD_ANONYMOUS_ROLE", "editor");
+
+fn with_test_defaults<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = env.to_vec();
+    if !env.iter().any(|(k, _)| *k == TEST_ANONYMOUS_ROLE.0) {
+        all.push(TEST_ANONYMOUS_ROLE);
+    }
+    all
+}
+
 pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
-    let env: BTreeMap<String, String> = env
+    let env: BTreeMap<String, String> = with_test_defaults(env)
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
@@ -242,7 +254,7 @@ pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
         .arg(data_dir)
         .env_clear()
         .env("LAUNCHPAD_LOG_FORMAT", "json")
-        .envs(env.iter().copied())
+        .envs(with_test_defaults(env))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

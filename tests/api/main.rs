@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0 with a temporary data
 //! folder, driven over HTTP; CLI tests run the built binary.
 
+mod auth;
 mod backup;
 mod bad_input;
 mod checklists;

@@ -2,6 +2,7 @@
 
 use super::{checklist_ids, project_id};
 use crate::domain::{Checklist, NewChecklist};
+use crate::http::access::Caller;
 use crate::http::dto::ChecklistBody;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
@@ -53,10 +54,13 @@ pub async fn update(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete(
+    caller: Caller,
     store: web::Data<Store>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, checklist) = checklist_ids(&path.0, &path.1)?;
-    store.delete_checklist(project, checklist).await?;
+    store
+        .delete_checklist(project, checklist, caller.audit)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

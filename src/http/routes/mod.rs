@@ -1,5 +1,6 @@
 //! One module per resource; each handler parses, calls the store, answers.
 
+pub mod account;
 pub mod checklists;
 pub mod health;
 pub mod projects;

@@ -2,6 +2,7 @@
 
 use super::project_id;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
+use crate::http::access::Caller;
 use crate::http::cache::{ResponseCache, cached};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
@@ -149,10 +150,11 @@ pub async fn update(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete(
+    caller: Caller,
     store: web::Data<Store>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
-    store.delete_project(id).await?;
+    store.delete_project(id, caller.audit).await?;
     Ok(HttpResponse::NoContent().finish())
 }

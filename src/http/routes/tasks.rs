@@ -2,6 +2,7 @@
 
 use super::{checklist_ids, task_ids};
 use crate::domain::{NewTask, Task, TaskChanges};
+use crate::http::access::Caller;
 use crate::http::dto::{CreateTask, UpdateTask};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
@@ -53,10 +54,13 @@ pub async fn update(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete(
+    caller: Caller,
     store: web::Data<Store>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, checklist, task) = task_ids(&path.0, &path.1, &path.2)?;
-    store.delete_task(project, checklist, task).await?;
+    store
+        .delete_task(project, checklist, task, caller.audit)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

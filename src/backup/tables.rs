@@ -1,0 +1,193 @@
+//! Which tables a backup carries and how their rows become frames and back.
+//!
+//! Sessions are left out on purpose: after a restore everyone signs in again.
+
+use super::format::Frames;
+use crate::store::StoreError;
+use crate::store::tables::{
+    AUDIT, CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS,
+};
+use redb::{
+    ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
+    WriteTransaction,
+};
+
+/// The four shapes of key and value the backed-up tables have.
+#[derive(Clone, Copy)]
+pub enum Shape {
+    Named(TableDefinition<'static, &'static str, &'static [u8]>),
+    Id(TableDefinition<'static, u128, &'static [u8]>),
+    Pair(TableDefinition<'static, (u128, u128), &'static [u8]>),
+    Index(TableDefinition<'static, &'static [u8], u128>),
+}
+
+/// Every backed-up table: its id in the frames, its name, its shape.
+pub const BACKED_UP: &[(u8, &str, Shape)] = &[
+    (1, "meta", Shape::Named(META)),
+    (2, "projects", Shape::Id(PROJECTS)),
+    (3, "checklists", Shape::Pair(CHECKLISTS)),
+    (4, "tasks", Shape::Pair(TASKS)),
+    (5, "journal", Shape::Id(JOURNAL)),
+    (6, "users", Shape::Id(USERS)),
+    (7, "user_emails", Shape::Index(USER_EMAILS)),
+    (8, "tokens", Shape::Id(TOKENS)),
+    (9, "token_hashes", Shape::Index(TOKEN_HASHES)),
+    (10, "audit", Shape::Id(AUDIT)),
+];
+
+pub fn name(id: u8) -> Option<&'static str> {
+    BACKED_UP
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, n, _)| *n)
+}
+
+fn shape(id: u8) -> Option<Shape> {
+    BACKED_UP
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, _, s)| *s)
+}
+
+/// Opens a table for reading; a table an older schema lacks reads as empty.
+macro_rules! open_or_skip {
+    ($tx:expr, $def:expr, $empty:expr) => {
+        match $tx.open_table($def) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok($empty),
+            Err(e) => return Err(StoreError::from(e)),
+        }
+    };
+}
+
+/// Rows in a table, for the manifest.
+pub fn count(tx: &ReadTransaction, shape: Shape) -> Result<u64, StoreError> {
+    Ok(match shape {
+        Shape::Named(def) => open_or_skip!(tx, def, 0).len()?,
+        Shape::Id(def) => open_or_skip!(tx, def, 0).len()?,
+        Shape::Pair(def) => open_or_skip!(tx, def, 0).len()?,
+        Shape::Index(def) => open_or_skip!(tx, def, 0).len()?,
+    })
+}
+
+/// Writes every row of one table as frames, calling `tick` per row.
+pub fn dump(
+    tx: &ReadTransaction,
+    id: u8,
+    shape: Shape,
+    frames: &mut Frames<'_>,
+    tick: &mut dyn FnMut(),
+) -> Result<(), StoreError> {
+    let io = |e: std::io::Error| StoreError::Io(format!("writing the backup: {e}"));
+    match shape {
+        Shape::Named(def) => {
+            for row in open_or_skip!(tx, def, ()).iter()? {
+                let (k, v) = row?;
+                frames
+                    .push(id, k.value().as_bytes(), v.value())
+                    .map_err(io)?;
+                tick();
+            }
+        }
+        Shape::Id(def) => {
+            for row in open_or_skip!(tx, def, ()).iter()? {
+                let (k, v) = row?;
+                frames
+                    .push(id, &k.value().to_be_bytes(), v.value())
+                    .map_err(io)?;
+                tick();
+            }
+        }
+        Shape::Pair(def) => {
+            for row in open_or_skip!(tx, def, ()).iter()? {
+                let (k, v) = row?;
+                let (a, b) = k.value();
+                frames
+                    .push(id, &[a.to_be_bytes(), b.to_be_bytes()].concat(), v.value())
+                    .map_err(io)?;
+                tick();
+            }
+        }
+        Shape::Index(def) => {
+            for row in open_or_skip!(tx, def, ()).iter()? {
+                let (k, v) = row?;
+                frames
+                    .push(id, k.value(), &v.value().to_be_bytes())
+                    .map_err(io)?;
+                tick();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a frame's key and value lengths for its table.
+pub fn check_frame(id: u8, key: &[u8], value: &[u8]) -> Result<(), String> {
+    let ok = match shape(id) {
+        Some(Shape::Named(_)) => std::str::from_utf8(key).is_ok(),
+        Some(Shape::Id(_)) => key.len() == 16,
+        Some(Shape::Pair(_)) => key.len() == 32,
+        Some(Shape::Index(_)) => key.len() == 32 && value.len() == 16,
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "a malformed row in table {}",
+            name(id).unwrap_or("?")
+        ))
+    }
+}
+
+fn id_of(bytes: &[u8]) -> u128 {
+    u128::from_be_bytes(bytes[..16].try_into().expect("checked"))
+}
+
+/// Creates every backed-up table and writes the frames into them.
+pub fn load(tx: &WriteTransaction, frames: &[super::format::Frame]) -> Result<(), StoreError> {
+    for (_, _, shape) in BACKED_UP {
+        match *shape {
+            Shape::Named(def) => drop(tx.open_table(def)?),
+            Shape::Id(def) => drop(tx.open_table(def)?),
+            Shape::Pair(def) => drop(tx.open_table(def)?),
+            Shape::Index(def) => drop(tx.open_table(def)?),
+        }
+    }
+    // Frames come grouped by table: open each table once per run of rows.
+    for run in frames.chunk_by(|a, b| a.0 == b.0) {
+        let id = run[0].0;
+        match shape(id) {
+            Some(Shape::Named(def)) => {
+                let mut table = tx.open_table(def)?;
+                for (_, key, value) in run {
+                    table.insert(std::str::from_utf8(key).expect("checked"), value.as_slice())?;
+                }
+            }
+            Some(Shape::Id(def)) => {
+                let mut table = tx.open_table(def)?;
+                for (_, key, value) in run {
+                    table.insert(id_of(key), value.as_slice())?;
+                }
+            }
+            Some(Shape::Pair(def)) => {
+                let mut table = tx.open_table(def)?;
+                for (_, key, value) in run {
+                    table.insert((id_of(key), id_of(&key[16..])), value.as_slice())?;
+                }
+            }
+            Some(Shape::Index(def)) => {
+                let mut table = tx.open_table(def)?;
+                for (_, key, value) in run {
+                    table.insert(key.as_slice(), id_of(value))?;
+                }
+            }
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "a frame for unknown table {id}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
