@@ -87,12 +87,17 @@ fn finish_problem(
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let mut problem = response
-        .response()
-        .extensions()
-        .get::<Problem>()
-        .cloned()
-        .unwrap_or_else(|| Problem::for_status(status));
+    let known = response.response().extensions().get::<Problem>().cloned();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if known.is_none() && json {
+        // A deliberate JSON answer (the checks of /ready): keep it.
+        return response;
+    }
+    let mut problem = known.unwrap_or_else(|| Problem::for_status(status));
     problem.instance = Some(instance.to_owned());
     problem.request_id = Some(request_id.to_owned());
     let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -20,6 +20,7 @@ use routes::{account, checklists, health, projects, tasks};
 /// keeps them in step.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(health::ready))
         .service(
             web::scope("/api/v1")
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {

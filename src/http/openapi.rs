@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         projects::list, projects::create, projects::get, projects::update, projects::delete,
         checklists::create, checklists::update, checklists::delete,
         tasks::create, tasks::update, tasks::delete,
-        health::health,
+        health::health, health::ready,
         account::login, account::logout, account::me,
         account::create_token, account::list_tokens, account::revoke_token,
         account::list_users, account::create_user, account::delete_user,
@@ -27,7 +27,7 @@ use utoipa::OpenApi;
         dto::CreateProject, dto::UpdateProject, dto::ChecklistBody, dto::CreateTask, dto::UpdateTask,
         account::LoginBody, account::SignedIn, account::NewToken, account::CreatedToken, account::NewUser,
         crate::store::accounts::User, crate::store::accounts::TokenInfo, crate::store::accounts::AuditEntry,
-        crate::domain::Role,
+        crate::domain::Role, health::Readiness, health::Check,
     )),
     tags(
         (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "auth"),

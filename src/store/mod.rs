@@ -280,6 +280,12 @@ impl Store {
         journal::events_since(&tx.open_table(tables::JOURNAL)?, since)
     }
 
+    /// Commits an empty change through the writer: proves the store is
+    /// writable and durable right now (readiness).
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        self.writer.submit(|_| Ok(())).await
+    }
+
     /// The data key's public facts.
     pub fn key_info(&self) -> Result<keys::KeyInfo, StoreError> {
         keys::read(self.db.as_ref())?

@@ -215,3 +215,102 @@ async fn a_repeated_read_after_each_write_always_sees_that_write() {
         assert_eq!(seen["name"], name.as_str());
     }
 }
+
+#[tokio::test]
+async fn ready_answers_200_with_every_check_passing_on_a_development_store() {
+    let app = spawn_app().await;
+
+    let response = app.get("/ready").await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    let names: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["store", "data_key", "admin"]);
+    assert!(
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true)
+    );
+}
+
+#[test]
+fn ready_answers_503_naming_the_missing_admin_in_production_until_one_is_added() {
+    use crate::helpers::{binary, spawn_binary};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let identity = dir.path().join("identity.age");
+    let init = std::process::Command::new(binary())
+        .args(["keys", "init", "--identity"])
+        .arg(&identity)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let env = [
+        ("LAUNCHPAD_ENV", "production"),
+        ("LAUNCHPAD_DEMO_DATA", "false"),
+        ("LAUNCHPAD_IDENTITY_FILE", identity.to_str().unwrap()),
+        ("LAUNCHPAD_ANONYMOUS_ROLE", "none"),
+    ];
+    let server = spawn_binary(&data, &env);
+    let ready = |server: &crate::helpers::RunningBinary| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", &server.url("/ready")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (
+            code.to_owned(),
+            serde_json::from_str::<serde_json::Value>(body).unwrap(),
+        )
+    };
+
+    let (code, body) = ready(&server);
+
+    assert_eq!(code, "503");
+    assert_eq!(body["status"], "not ready");
+    let admin = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "admin")
+        .unwrap()
+        .clone();
+    assert_eq!(admin["ok"], false);
+    assert!(
+        admin["detail"].as_str().unwrap().contains("user add"),
+        "{admin}"
+    );
+    let add = std::process::Command::new(binary())
+        .args([
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--role",
+            "admin",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env_clear()
+        .envs(env)
+        .env("LAUNCHPAD_PASSWORD", "correct horse battery staple 42")
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let (code, _) = ready(&server);
+    assert_eq!(code, "200");
+}
