@@ -53,7 +53,7 @@ pub struct Event {
     pub key_fingerprint: Option<String>,
     /// The stored record after a put.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<serde_json::Value>,
+    pub record: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// Where in the tree a change happened.
@@ -88,7 +88,7 @@ pub fn append(
     stamp: Stamp,
     kind: EventKind,
     target: Target,
-    record: Option<&dyn erased::Record>,
+    record: Option<&[u8]>,
     sealed: bool,
 ) -> Result<(), StoreError> {
     let id = stamp.id;
@@ -100,24 +100,15 @@ pub fn append(
         checklist_id: target.checklist.map(Uuid::from_u128),
         task_id: target.task.map(Uuid::from_u128),
         key_fingerprint: sealed.then(|| ring.current().fingerprint()),
-        record: record.map(erased::Record::to_json),
+        // The row exactly as stored: encoded once, for the table and here.
+        record: record.map(|bytes| {
+            let text = String::from_utf8(bytes.to_vec()).expect("rows are JSON text");
+            serde_json::value::RawValue::from_string(text).expect("rows are valid JSON")
+        }),
     };
     tx.open_table(JOURNAL)?
         .insert(id, encode(&event).as_slice())?;
     Ok(())
-}
-
-/// Any stored record, as the JSON the journal keeps.
-pub mod erased {
-    pub trait Record {
-        fn to_json(&self) -> serde_json::Value;
-    }
-
-    impl<T: serde::Serialize> Record for T {
-        fn to_json(&self) -> serde_json::Value {
-            serde_json::to_value(self).expect("records serialize")
-        }
-    }
 }
 
 /// Every event at or after `since`, oldest first.
@@ -164,11 +155,11 @@ pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
         EventKind::ProjectDelete => {}
     }
     if let Some(record) = &event.record {
-        let bytes = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+        let bytes = record.get().as_bytes();
         let decoded = match event.kind {
-            EventKind::ProjectPut => decode::<ProjectRecord>("project", &bytes).map(|_| ()),
-            EventKind::ChecklistPut => decode::<ChecklistRecord>("checklist", &bytes).map(|_| ()),
-            EventKind::TaskPut => decode::<TaskRecord>("task", &bytes).map(|_| ()),
+            EventKind::ProjectPut => decode::<ProjectRecord>("project", bytes).map(|_| ()),
+            EventKind::ChecklistPut => decode::<ChecklistRecord>("checklist", bytes).map(|_| ()),
+            EventKind::TaskPut => decode::<TaskRecord>("task", bytes).map(|_| ()),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("event {}: {e}", event.id))?;
@@ -190,8 +181,15 @@ pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
     let project = event.project_id.as_u128();
     let checklist = event.checklist_id.map(|u| u.as_u128()).unwrap_or_default();
     let task = event.task_id.map(|u| u.as_u128()).unwrap_or_default();
-    let record =
-        || serde_json::to_vec(event.record.as_ref().expect("checked")).expect("JSON serializes");
+    let record = || {
+        event
+            .record
+            .as_ref()
+            .expect("checked")
+            .get()
+            .as_bytes()
+            .to_vec()
+    };
     match event.kind {
         EventKind::ProjectPut => {
             tx.open_table(PROJECTS)?

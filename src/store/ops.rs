@@ -110,7 +110,8 @@ fn put_project(
     id: ProjectId,
     record: &ProjectRecord,
 ) -> Result<(), StoreError> {
-    projects.insert(id.as_u128(), encode(record).as_slice())?;
+    let row = encode(record);
+    projects.insert(id.as_u128(), row.as_slice())?;
     let sealed = record.owner_email.is_some();
     journal::append(
         ctx.tx,
@@ -118,7 +119,7 @@ fn put_project(
         stamp,
         EventKind::ProjectPut,
         at_project(id),
-        Some(record),
+        Some(&row),
         sealed,
     )
 }
@@ -200,17 +201,17 @@ pub fn create_checklist(
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    ctx.tx.open_table(CHECKLISTS)?.insert(
-        (project.as_u128(), id.as_u128()),
-        encode(&record).as_slice(),
-    )?;
+    let row = encode(&record);
+    ctx.tx
+        .open_table(CHECKLISTS)?
+        .insert((project.as_u128(), id.as_u128()), row.as_slice())?;
     journal::append(
         ctx.tx,
         ctx.ring,
         stamp,
         EventKind::ChecklistPut,
         at_checklist(project, id),
-        Some(&record),
+        Some(&row),
         false,
     )?;
     Ok(record.into_checklist(id, project, Vec::new()))
@@ -228,17 +229,15 @@ pub fn rename_checklist(
     let mut record = checklist_row(&projects, &checklists, project, id)?;
     record.name = new.name;
     record.updated_at = ctx.now;
-    checklists.insert(
-        (project.as_u128(), id.as_u128()),
-        encode(&record).as_slice(),
-    )?;
+    let row = encode(&record);
+    checklists.insert((project.as_u128(), id.as_u128()), row.as_slice())?;
     journal::append(
         ctx.tx,
         ctx.ring,
         stamp,
         EventKind::ChecklistPut,
         at_checklist(project, id),
-        Some(&record),
+        Some(&row),
         false,
     )?;
     let tasks = ctx.tx.open_table(TASKS)?;
@@ -321,7 +320,8 @@ fn put_task(
         target.checklist.expect("a task target"),
         target.task.expect("a task target"),
     );
-    tasks.insert((checklist, id), encode(&record).as_slice())?;
+    let row = encode(&record);
+    tasks.insert((checklist, id), row.as_slice())?;
     let sealed = record.notes.is_some();
     journal::append(
         ctx.tx,
@@ -329,7 +329,7 @@ fn put_task(
         stamp,
         EventKind::TaskPut,
         target,
-        Some(&record),
+        Some(&row),
         sealed,
     )?;
     record.into_task(
