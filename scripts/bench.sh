@@ -76,6 +76,9 @@ export LAUNCHPAD_LOG_LEVEL=warn
 # The benchmark speaks to the API as the prototype client does: without
 # signing in, as an editor.
 export LAUNCHPAD_ANONYMOUS_ROLE=editor
+# One load generator is one client: lift the per-client API budget (and
+# the sign-in limits do not apply), or wrk would measure 429s.
+export LAUNCHPAD_AUTH_API_REQUESTS_PER_SECOND=100000
 
 # --- cleanup ------------------------------------------------------------------
 

@@ -644,6 +644,64 @@ async fn with_cookie_secure_the_session_cookie_is_marked_secure() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_that_terminates_tls_the_session_cookie_is_secure() {
+    let app = app_with_users(
+        &[(VIEWER, "viewer", PASSWORD)],
+        &[("LAUNCHPAD_HTTP_TRUSTED_PROXIES", "127.0.0.1")],
+    )
+    .await;
+    let body = json!({ "email": VIEWER, "password": PASSWORD });
+
+    let over_tls = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let plain = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-proto", "http")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+
+    let secure = |r: &Response| {
+        session_set_cookie(r)
+            .unwrap()
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("secure"))
+    };
+    assert!(secure(&over_tls));
+    assert!(!secure(&plain));
+}
+
+#[tokio::test]
+async fn a_client_that_is_not_a_trusted_proxy_cannot_claim_tls_for_its_cookie() {
+    let app = app_with_users(&[(VIEWER, "viewer", PASSWORD)], &[]).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({ "email": VIEWER, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+
+    let cookie = session_set_cookie(&response).unwrap();
+    assert!(
+        !cookie
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("secure")),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     let app = app_with_users(&[(VIEWER, "viewer", PASSWORD)], &[]).await;
 

@@ -42,6 +42,19 @@ pub struct SignedIn {
     pub anonymous_role: Option<Role>,
 }
 
+/// Whether TLS terminated in front: a trusted proxy says so with
+/// `X-Forwarded-Proto: https`. Only a trusted proxy is believed.
+fn behind_tls(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> bool {
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| trusted.contains(&peer.ip()));
+    let proto = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok());
+    from_proxy && proto.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
 fn wrong_credentials() -> ApiError {
     ApiError::Unauthorized("the email or password is wrong".into())
 }
@@ -93,7 +106,7 @@ pub async fn login(
         "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         state.settings.session_max.as_secs()
     );
-    if state.settings.cookie_secure {
+    if state.settings.cookie_secure || behind_tls(&req, &state.settings.trusted_proxies) {
         cookie.push_str("; Secure");
     }
     Ok(HttpResponse::Ok()
