@@ -95,6 +95,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A new random secret: `prefix` and `bytes` random bytes, base64url.
+/// Session ids, API tokens and the initial admin's password.
+pub fn random_secret(prefix: &str, bytes: usize) -> String {
+    use base64::Engine;
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let mut raw = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut raw);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
+}
+
 /// A keyed lookup index for a sealed value (a user's email): equal inputs
 /// give equal indexes under one data key, and nothing about the input can be
 /// learnt or brute-forced without that key.

@@ -168,13 +168,7 @@ async fn create_initial_admin(store: &Store) -> anyhow::Result<()> {
     if !store.users().context("reading the users")?.is_empty() {
         return Ok(());
     }
-    let secret = {
-        use base64::Engine;
-        use chacha20poly1305::aead::rand_core::RngCore;
-        let mut bytes = [0u8; 18];
-        chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
+    let secret = crate::crypto::random_secret("", 18);
     let email = UserEmail::parse("admin@localhost").expect("a valid address");
     let password =
         Password::parse(&secret, Some(&email)).context("a random password passes the policy")?;

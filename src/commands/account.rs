@@ -4,14 +4,14 @@
 //! open the store themselves otherwise; the same functions do the work in
 //! either place, so the rules cannot drift apart.
 
-use super::{CommandError, explain_store_error};
+use super::CommandError;
 use crate::admin::{self, Reached, Request};
 use crate::cli::{TokenCreateArgs, UserAddArgs};
 use crate::config::{Overrides, Settings};
 use crate::domain::{Password, Role, UserEmail};
 use crate::http::access::digest;
+use crate::store::Store;
 use crate::store::accounts::{AuditContext, TokenInfo, User};
-use crate::store::{Store, StoreOptions};
 use crate::telemetry::{self, Sink};
 use anyhow::{Context, anyhow};
 use serde::{Deserialize, Serialize};
@@ -52,16 +52,7 @@ pub async fn create_token(store: &Store, email: &str, name: &str) -> Result<NewT
     if name.is_empty() || name.chars().count() > 60 {
         return Err("the name must be 1–60 characters".into());
     }
-    let token = {
-        use base64::Engine;
-        use chacha20poly1305::aead::rand_core::RngCore;
-        let mut bytes = [0u8; 32];
-        chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
-        format!(
-            "lp_{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        )
-    };
+    let token = crate::crypto::random_secret("lp_", 32);
     let info: TokenInfo = store
         .create_token(
             user.id,
@@ -99,28 +90,6 @@ fn password() -> Result<String, CommandError> {
     Ok(first)
 }
 
-/// Runs `work` on the store when no server holds it.
-fn offline<T, F, Fut>(settings: &Settings, work: F) -> Result<T, CommandError>
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let options = StoreOptions {
-        demo_data: false,
-        ..settings.store_options()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(&options).await.map_err(explain_store_error)?;
-        let result = work(store.clone()).await;
-        store.close().await;
-        result.map_err(|e| anyhow!("{e}").into())
-    })
-}
-
 pub fn user_add(overrides: &Overrides, args: &UserAddArgs) -> Result<(), CommandError> {
     let settings = settings(overrides)?;
     let password = password()?;
@@ -135,7 +104,7 @@ pub fn user_add(overrides: &Overrides, args: &UserAddArgs) -> Result<(), Command
         }
         Reached::NoServer => {
             let (email, role) = (args.email.clone(), args.role.clone());
-            offline(&settings, |store| async move {
+            super::with_store(&settings, |store| async move {
                 add_user(&store, &email, &role, &password).await.map(drop)
             })?;
         }
@@ -161,7 +130,7 @@ pub fn token_create(overrides: &Overrides, args: &TokenCreateArgs) -> Result<(),
             .context("reading the server's answer")?,
         Reached::NoServer => {
             let (email, name) = (args.email.clone(), args.name.clone());
-            offline(&settings, |store| async move {
+            super::with_store(&settings, |store| async move {
                 create_token(&store, &email, &name).await
             })?
         }

@@ -5,7 +5,7 @@ use crate::admin::{self, Reached, Request};
 use crate::config::{Overrides, Settings, display_path};
 use crate::crypto::{Identity, Recipient};
 use crate::domain::{now_millis, rfc3339};
-use crate::store::{self, Store, StoreOptions, classification};
+use crate::store::{self, Store, classification};
 use crate::telemetry::{self, Sink};
 use anyhow::{Context, anyhow};
 use serde_json::Value;
@@ -119,10 +119,11 @@ pub fn rotate(overrides: &Overrides) -> Result<(), CommandError> {
         .context("asking the running server")?
     {
         Reached::Answered(answer) => answer.map_err(|e| anyhow!("the server refused: {e}"))?,
-        Reached::NoServer => with_store(&settings, |store| async move {
-            let rotation = store.rotate_key().await;
-            store.close().await;
-            rotation.map(|r| serde_json::to_value(r).expect("rotation serializes"))
+        Reached::NoServer => with_existing_store(&settings, |store| async move {
+            store
+                .rotate_key()
+                .await
+                .map(|r| serde_json::to_value(r).expect("rotation serializes"))
         })?,
     };
     println!(
@@ -147,12 +148,11 @@ pub fn rewrap(overrides: &Overrides, to: &str) -> Result<(), CommandError> {
     let info =
         match admin::call(&settings.data_dir, &request).context("asking the running server")? {
             Reached::Answered(answer) => answer.map_err(|e| anyhow!("the server refused: {e}"))?,
-            Reached::NoServer => with_store(&settings, |store| async move {
-                let info = store
+            Reached::NoServer => with_existing_store(&settings, |store| async move {
+                store
                     .rewrap_key(Recipient::parse(to).expect("parsed above"))
-                    .await;
-                store.close().await;
-                info.map(|i| serde_json::to_value(i).expect("key info serializes"))
+                    .await
+                    .map(|i| serde_json::to_value(i).expect("key info serializes"))
             })?,
         };
     println!(
@@ -166,8 +166,8 @@ pub fn rewrap(overrides: &Overrides, to: &str) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Opens the store directly (no server runs) and runs `work` on it.
-fn with_store<F, Fut>(settings: &Settings, work: F) -> Result<Value, CommandError>
+/// The offline path of rotate and rewrap: only for a store that exists.
+fn with_existing_store<F, Fut>(settings: &Settings, work: F) -> Result<Value, CommandError>
 where
     F: FnOnce(Store) -> Fut,
     Fut: std::future::Future<Output = Result<Value, store::StoreError>>,
@@ -176,16 +176,5 @@ where
     if !path.exists() {
         return Err(anyhow!("no store at {}; nothing to do", display_path(&path)).into());
     }
-    let options = StoreOptions {
-        demo_data: false,
-        ..settings.store_options()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(&options).await.map_err(explain_store_error)?;
-        work(store).await.map_err(explain_store_error)
-    })
+    super::with_store(settings, work)
 }

@@ -175,3 +175,29 @@ pub fn config_check(overrides: &Overrides, args: &CheckArgs) -> Result<(), Comma
     }
     Ok(())
 }
+
+/// Opens the store directly (no server holds it), runs `work` on it and
+/// closes it: the offline path of commands that also work through the server.
+pub(crate) fn with_store<T, E, F, Fut>(settings: &Settings, work: F) -> Result<T, CommandError>
+where
+    E: std::fmt::Display,
+    F: FnOnce(store::Store) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let options = store::StoreOptions {
+        demo_data: false,
+        ..settings.store_options()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = store::Store::open(&options)
+            .await
+            .map_err(explain_store_error)?;
+        let result = work(store.clone()).await;
+        store.close().await;
+        result.map_err(|e| anyhow::anyhow!("{e}").into())
+    })
+}

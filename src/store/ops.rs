@@ -201,20 +201,38 @@ pub fn create_checklist(
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    let row = encode(&record);
-    ctx.tx
-        .open_table(CHECKLISTS)?
-        .insert((project.as_u128(), id.as_u128()), row.as_slice())?;
+    put_checklist(
+        ctx,
+        &mut ctx.tx.open_table(CHECKLISTS)?,
+        stamp,
+        project,
+        id,
+        &record,
+    )?;
+    Ok(record.into_checklist(id, project, Vec::new()))
+}
+
+/// Stores a checklist row and journals it.
+fn put_checklist(
+    ctx: &WriteCtx<'_>,
+    checklists: &mut Composite<'_>,
+    stamp: Stamp,
+    project: ProjectId,
+    id: ChecklistId,
+    record: &ChecklistRecord,
+) -> Result<(), StoreError> {
+    let row = encode(record);
+    checklists.insert((project.as_u128(), id.as_u128()), row.as_slice())?;
+    let target = at_checklist(project, id);
     journal::append(
         ctx.tx,
         ctx.ring,
         stamp,
         EventKind::ChecklistPut,
-        at_checklist(project, id),
+        target,
         Some(&row),
         false,
-    )?;
-    Ok(record.into_checklist(id, project, Vec::new()))
+    )
 }
 
 pub fn rename_checklist(
@@ -229,17 +247,7 @@ pub fn rename_checklist(
     let mut record = checklist_row(&projects, &checklists, project, id)?;
     record.name = new.name;
     record.updated_at = ctx.now;
-    let row = encode(&record);
-    checklists.insert((project.as_u128(), id.as_u128()), row.as_slice())?;
-    journal::append(
-        ctx.tx,
-        ctx.ring,
-        stamp,
-        EventKind::ChecklistPut,
-        at_checklist(project, id),
-        Some(&row),
-        false,
-    )?;
+    put_checklist(ctx, &mut checklists, stamp, project, id, &record)?;
     let tasks = ctx.tx.open_table(TASKS)?;
     let tables = Tables {
         projects: &projects,

@@ -1,6 +1,7 @@
 //! Signing in and out, API tokens, users and the audit log.
 
 use super::projects::DEFAULT_LIMIT;
+use crate::crypto::random_secret;
 use crate::domain::{Password, Role, UserEmail};
 use crate::http::access::{AccessState, Caller, SESSION_COOKIE, Via, client_ip, digest};
 use crate::http::error::{ApiError, Problem};
@@ -10,21 +11,9 @@ use crate::store::Store;
 use crate::store::accounts::{AuditEntry, TokenInfo, User};
 use actix_web::http::header::{LINK, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// A new random secret: `prefix` and 32 random bytes, base64url.
-fn secret(prefix: &str) -> String {
-    use chacha20poly1305::aead::rand_core::RngCore;
-    let mut bytes = [0u8; 32];
-    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,7 +87,7 @@ pub async fn login(
     }
     let user = user.expect("checked above");
     state.limits.login_succeeded(&account);
-    let session = secret("");
+    let session = random_secret("", 32);
     store
         .create_session(digest(&session), user.id, caller.audit)
         .await?;
@@ -177,7 +166,7 @@ pub async fn create_token(
             "must be 1–60 characters on one line",
         ));
     }
-    let token = secret("lp_");
+    let token = random_secret("lp_", 32);
     let info = store
         .create_token(user, name, digest(&token), caller.audit)
         .await?;
