@@ -34,4 +34,13 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
 log "cargo test"
-cargo test --all-targets --locked
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+status=0
+cargo test --all-targets --locked 2>&1 | tee "$results" || status=$?
+
+# One closing line with the totals over every test binary (the benchmark
+# smoke run prints last otherwise).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i - 1); if ($i ~ /^failed;?$/) f += $(i - 1) } }
+     END { printf "\n%d passed, %d failed\n", p, f }' "$results"
+exit "$status"
