@@ -9,7 +9,7 @@
 
 use super::error::ApiError;
 use super::limits::Limits;
-use super::middleware::RequestId;
+use super::middleware::{RequestId, RoutePattern};
 use crate::config::AuthSettings;
 use crate::domain::{Role, now_millis};
 use crate::store::Store;
@@ -230,9 +230,11 @@ pub async fn authorize(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let pattern = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let known = req.extensions().get::<RoutePattern>().map(|r| r.0.clone());
+    let pattern = known.unwrap_or_else(|| {
+        req.match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned())
+    });
     let access = required(req.method(), &pattern);
     match admit(req.request(), &state, &store, access, &pattern).await {
         Ok(caller) => {
@@ -302,7 +304,7 @@ async fn admit(
         };
         state
             .limits
-            .check_api(&budget)
+            .check_api(budget)
             .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     }
     let signed_in = caller.user.is_some();

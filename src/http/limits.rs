@@ -108,8 +108,8 @@ impl Limits {
     }
 
     /// Spends one request of `caller`'s API budget.
-    pub fn check_api(&self, caller: &str) -> Result<(), Duration> {
-        let verdict = wait(&self.api, &caller.to_owned());
+    pub fn check_api(&self, caller: String) -> Result<(), Duration> {
+        let verdict = wait(&self.api, &caller);
         if verdict.is_err() {
             self.rejected_api.fetch_add(1, Ordering::Relaxed);
         }

@@ -20,6 +20,11 @@ use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The route pattern the request matched (`unmatched` if none), resolved
+/// once here for the access layer too.
+#[derive(Debug, Clone)]
+pub struct RoutePattern(pub String);
+
 /// The request's id, available to handlers through request extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -55,6 +60,7 @@ pub async fn observe(
         latency_ms = tracing::field::Empty,
     );
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    req.extensions_mut().insert(RoutePattern(route.clone()));
     let instance = req.path().to_owned();
 
     let response = next.call(req).instrument(span.clone()).await?;

@@ -553,8 +553,17 @@ impl super::Store {
         self.read_accounts(users)
     }
 
+    /// Whether any admin account exists. Reads roles only: no email is
+    /// opened, since `/ready` asks this on every probe.
     pub fn admin_exists(&self) -> Result<bool, StoreError> {
-        Ok(self.users()?.iter().any(|u| u.role == Role::Admin))
+        self.read_accounts(|tx, _| {
+            for row in tx.open_table(USERS)?.iter()? {
+                if decode::<UserRecord>("user", row?.1.value())?.role == Role::Admin {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
     }
 
     pub fn session(&self, hash: [u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
