@@ -14,4 +14,5 @@ mod logs;
 mod openapi;
 mod persistence;
 mod projects;
+mod status;
 mod tasks;
