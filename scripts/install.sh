@@ -322,7 +322,8 @@ else
 fi
 
 say ""
-say "next:"
-say "  curl -s localhost:8080/ready           # the checks; 'admin' fails until the first admin exists"
+say "next (/ready answers 503 until there is an admin and a first backup):"
 say "  sudo launchpad user add --email you@example.com --role admin --config $config"
+say "  sudo systemctl start launchpad-backup.service     # the first backup; then nightly"
+say "  curl -s localhost:8080/ready                      # every check ok"
 say "  systemctl list-timers launchpad-backup.timer"
