@@ -35,7 +35,7 @@ impl CommandError {
 
 pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
     let settings = Settings::load(overrides)?;
-    telemetry::init(&settings.log, Sink::Stdout);
+    let _log = telemetry::init_service(&settings.log)?;
     for drift in &settings.drift {
         tracing::warn!(key = %drift.name, origin = %drift.origin, "{}", drift.hint);
     }

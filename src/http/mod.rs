@@ -14,13 +14,14 @@ use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use error::ApiError;
-use routes::{account, checklists, health, projects, status, tasks};
+use routes::{account, checklists, health, metrics, projects, status, tasks};
 
 /// Registers every route. The OpenAPI document lists the same set; a test
 /// keeps them in step.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::scrape))
         .service(
             web::scope("/api/v1")
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
