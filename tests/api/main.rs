@@ -16,5 +16,6 @@ mod openapi;
 mod persistence;
 mod projects;
 mod readiness;
+mod service;
 mod status;
 mod tasks;
