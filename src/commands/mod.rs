@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod diagnose;
 pub mod keys;
 
 use crate::cli::{CheckArgs, MigrateArgs};

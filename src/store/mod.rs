@@ -287,6 +287,11 @@ impl Store {
             .await
     }
 
+    /// Schema, key and last backup, for `launchpad diagnose`.
+    pub fn facts(&self) -> Result<StoreFacts, StoreError> {
+        StoreFacts::read(self.db.as_ref())
+    }
+
     /// The last successful backup, if any.
     pub fn last_backup(&self) -> Result<Option<crate::backup::LastBackup>, StoreError> {
         crate::backup::read_last_backup(self.db.as_ref())
@@ -610,6 +615,32 @@ pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, St
 }
 
 /// Reads the data key's public facts from a store no server holds.
+/// What `launchpad diagnose` needs from a store: schema, key, last backup.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreFacts {
+    pub schema_version: u32,
+    pub latest_schema_version: u32,
+    pub data_key: Option<keys::KeyInfo>,
+    pub last_backup: Option<crate::backup::LastBackup>,
+}
+
+impl StoreFacts {
+    fn read(db: &impl ReadableDatabase) -> Result<Self, StoreError> {
+        Ok(Self {
+            schema_version: migrations::current_version_of(db)?,
+            latest_schema_version: migrations::latest_version(),
+            data_key: keys::read(db)?.map(|(info, _)| info),
+            last_backup: crate::backup::read_last_backup(db)?,
+        })
+    }
+}
+
+/// Reads the facts of a store no server holds, without writing.
+pub fn read_facts(path: &Path) -> Result<StoreFacts, StoreError> {
+    StoreFacts::read(&open_read_only(path)?)
+}
+
 pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
     let db = open_read_only(path)?;
     keys::read(&db)?

@@ -6,6 +6,7 @@ mod backup;
 mod bad_input;
 mod checklists;
 mod cli;
+mod diagnose;
 mod docs;
 mod encryption;
 mod helpers;
