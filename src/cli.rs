@@ -268,8 +268,8 @@ pub enum KeysCommand {
     /// Write a new age identity and print its public key (recipient)
     #[command(after_help = "\
 Examples:
-  launchpad keys init --identity /etc/launchpad/identity.age
-  LAUNCHPAD_IDENTITY_FILE=/etc/launchpad/identity.age launchpad keys init
+  launchpad keys init --identity /etc/launchpad/age-identity
+  LAUNCHPAD_IDENTITY_FILE=/etc/launchpad/age-identity launchpad keys init
 
 Writes the file with mode 0600 and never overwrites one. Keep a copy
 somewhere safe: without it, personal data in the store cannot be read.")]
@@ -286,7 +286,7 @@ Asks the running server when there is one; otherwise reads the store.")]
     #[command(after_help = "\
 Examples:
   launchpad keys rotate
-  launchpad keys rotate --data-dir /var/lib/launchpad --identity /etc/launchpad/identity.age
+  launchpad keys rotate --data-dir /var/lib/launchpad --identity /etc/launchpad/age-identity
 
 Online through the running server when one holds the store, otherwise
 directly. Safe to interrupt: the store stays readable under exactly one key.

@@ -546,7 +546,7 @@ fn load_identity(
                 identity = %path.display(),
                 recipient = %identity.recipient(),
                 "created a development identity inside the data folder: whoever holds this folder can read its personal data. \
-                 For production keep the identity elsewhere: `launchpad keys init --identity /etc/launchpad/identity.age`"
+                 For production keep the identity elsewhere: `launchpad keys init --identity /etc/launchpad/age-identity`"
             );
             Ok(identity)
         }
