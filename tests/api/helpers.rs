@@ -244,6 +244,8 @@ pub struct RunningBinary {
     pub child: std::process::Child,
     pub port: u16,
     pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Set once every stdout line has been collected.
+    pub stdout_closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Starts `launchpad serve` on port 0 in `data_dir` and waits until it serves.
@@ -263,6 +265,8 @@ pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
     let (port_tx, port_rx) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().expect("piped stdout");
     let sink = std::sync::Arc::clone(&lines);
+    let stdout_closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closed = std::sync::Arc::clone(&stdout_closed);
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
             .lines()
@@ -275,6 +279,7 @@ pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
             }
             sink.lock().unwrap().push(line);
         }
+        closed.store(true, std::sync::atomic::Ordering::Release);
     });
     let port = port_rx
         .recv_timeout(std::time::Duration::from_secs(20))
@@ -287,7 +292,12 @@ pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
                 lines.lock().unwrap()
             );
         });
-    RunningBinary { child, port, lines }
+    RunningBinary {
+        child,
+        port,
+        lines,
+        stdout_closed,
+    }
 }
 
 impl RunningBinary {
@@ -310,6 +320,14 @@ impl RunningBinary {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The last lines may still be on their way through the pipe.
+                while !self
+                    .stdout_closed
+                    .load(std::sync::atomic::Ordering::Acquire)
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
                 return status;
             }
             assert!(

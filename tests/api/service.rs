@@ -159,6 +159,7 @@ fn serve_logging_to(data: &std::path::Path, log_file: &std::path::Path) -> Runni
         child,
         port,
         lines: Default::default(),
+        stdout_closed: std::sync::Arc::new(true.into()),
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while http("GET", &server.url("/health"), None).0 != 200 {
