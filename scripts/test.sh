@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what a fresh machine lacks, then runs the
-# formatter check, clippy with warnings as errors, and every test.
+# formatter check, clippy with warnings as errors, the deployment checks
+# (scripts, monitoring assets, systemd units, install.sh) and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,11 +9,17 @@ log() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests need: curl (CLI tests talk to the binary), git
 # (the build records the commit), and a C toolchain for crates that build C.
+# The deployment checks need shellcheck, jq, systemd-analyze (package
+# systemd; it works without systemd running) and promtool (prometheus).
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v git >/dev/null || need_apt+=(git)
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v kill >/dev/null || need_apt+=(procps)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+command -v jq >/dev/null || need_apt+=(jq)
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)
+command -v promtool >/dev/null || need_apt+=(prometheus)
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -32,6 +39,22 @@ cargo fmt --all -- --check
 
 log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
+
+log "shellcheck"
+shellcheck scripts/*.sh .ci/run
+
+log "monitoring: alert rules, their tests, the dashboard and metric names"
+scripts/check-monitoring.sh
+
+# The unit and install checks use the real binary.
+log "cargo build"
+cargo build --locked --quiet
+
+log "systemd units: verify and security exposure"
+scripts/check-units.sh target/debug/launchpad
+
+log "install.sh into a scratch root: install, reinstall, uninstall"
+scripts/check-install.sh target/debug/launchpad
 
 log "cargo test"
 results="$(mktemp)"

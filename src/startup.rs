@@ -82,6 +82,7 @@ impl Application {
             limits: Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second),
             settings: settings.auth.clone(),
         });
+        let ops = web::Data::new(settings.ops.clone());
         let hsts = settings.auth.hsts_max_age_secs;
         let body_limit = BodyLimit(settings.http.body_limit);
         let origins = settings.http.cors_allowed_origins.clone();
@@ -90,6 +91,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(cache.clone())
                 .app_data(access.clone())
+                .app_data(ops.clone())
                 .app_data(body_limit)
                 .wrap(from_fn(http::access::authorize))
                 .wrap(http::cors(&origins))

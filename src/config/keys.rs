@@ -162,6 +162,49 @@ pub const API_RATE: Key = key(
     "100",
     "API budget per token, user or anonymous client IP; bursts of twice that (1–100000)",
 );
+pub const LOG_FILE: Key = key(
+    "log.file",
+    "none (stdout)",
+    "write JSON lines to daily-rolling files with this path and name prefix, e.g. /var/log/launchpad/launchpad.log",
+);
+pub const LOG_RETENTION: Key = key(
+    "log.retention_days",
+    "14",
+    "how many daily log files `log.file` keeps (1–3650)",
+);
+pub const METRICS_NETWORKS: Key = key(
+    "metrics.allowed_networks",
+    "[] (loopback only)",
+    "networks (CIDR) besides loopback that may read /metrics; others get 404; comma-separated in the variable",
+);
+pub const METRICS_USERNAME: Key = key(
+    "metrics.username",
+    "none",
+    "when set with metrics.password, /metrics also needs HTTP basic auth",
+);
+pub const METRICS_PASSWORD: Key = Key {
+    secret: true,
+    ..key(
+        "metrics.password",
+        "none",
+        "the basic-auth password for /metrics (at least 16 characters)",
+    )
+};
+pub const MIN_FREE_DISK: Key = key(
+    "ready.min_free_disk_mb",
+    "512",
+    "/ready fails when the data folder's filesystem has less free space than this, in MiB (0–1048576)",
+);
+pub const BACKUP_MAX_AGE: Key = key(
+    "backup.max_age_hours",
+    "26 in production, 0 (off) in development",
+    "/ready fails and diagnose is critical when the last backup is older than this (0 turns the check off; 0–8760)",
+);
+pub const KEY_ROTATION_DAYS: Key = key(
+    "keys.rotation_days",
+    "90",
+    "rotation policy: diagnose warns when the data key is older than this (1–3650)",
+);
 
 /// Every key, in the order reports list them.
 pub const ALL: &[Key] = &[
@@ -186,6 +229,14 @@ pub const ALL: &[Key] = &[
     COOKIE_SECURE,
     LOGIN_RATE,
     API_RATE,
+    LOG_FILE,
+    LOG_RETENTION,
+    METRICS_NETWORKS,
+    METRICS_USERNAME,
+    METRICS_PASSWORD,
+    MIN_FREE_DISK,
+    BACKUP_MAX_AGE,
+    KEY_ROTATION_DAYS,
 ];
 
 /// Keys that used to exist: `(old name, what to do instead)`. Still read

@@ -6,10 +6,12 @@
 //! caller exits with status 78 (`EX_CONFIG`).
 
 pub mod keys;
+mod ops;
 mod sources;
 
 use crate::domain::Role;
 use keys::Key;
+pub use ops::{MetricsAuth, OpsSettings};
 pub use sources::{Drift, Origin};
 use sources::{Layers, Raw};
 use std::collections::BTreeMap;
@@ -53,6 +55,10 @@ pub struct StoreSettings {
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
+    /// Daily-rolling files with this path as folder and name prefix;
+    /// `None` logs to stdout.
+    pub file: Option<PathBuf>,
+    pub retention_days: usize,
 }
 
 /// Who may do what, and how hard the door is.
@@ -99,6 +105,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    pub ops: OpsSettings,
     /// The file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each key's value came from, in [`keys::ALL`] order.
@@ -277,6 +284,12 @@ impl Settings {
         let cookie_secure = parser.boolean(&keys::COOKIE_SECURE, false);
         let login_per_minute = parser.number(&keys::LOGIN_RATE, 10, 1..=1000);
         let api_per_second = parser.number(&keys::API_RATE, 100, 1..=100_000);
+        let log_file = parser.parse(&keys::LOG_FILE, None, "a file path", |s| {
+            let path = PathBuf::from(s.trim());
+            path.file_name().is_some().then_some(Some(path))
+        });
+        let retention_days = parser.number(&keys::LOG_RETENTION, 14, 1..=3650);
+        let ops = ops::parse(&mut parser, env_mode);
 
         let settings = Settings {
             env: env_mode,
@@ -294,7 +307,12 @@ impl Settings {
                 cache_size_mb: cache_size_mb as usize,
                 quick_repair,
             },
-            log: LogSettings { level, format },
+            log: LogSettings {
+                level,
+                format,
+                file: log_file,
+                retention_days: retention_days as usize,
+            },
             auth: AuthSettings {
                 anonymous_role,
                 session_idle: Duration::from_secs(session_idle),
@@ -305,6 +323,7 @@ impl Settings {
                 trusted_proxies,
                 hsts_max_age_secs,
             },
+            ops,
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),

@@ -59,7 +59,8 @@ pub fn required(method: &Method, pattern: &str) -> Access {
         ("POST", "/api/v1/auth/logout") => SignedIn,
         ("GET" | "POST", "/api/v1/tokens") | ("DELETE", "/api/v1/tokens/{tokenId}") => SignedIn,
         ("GET" | "POST", "/api/v1/users") | ("DELETE", "/api/v1/users/{userId}") => ADMIN,
-        ("GET", "/api/v1/audit") => ADMIN,
+        ("GET", "/api/v1/audit") | ("GET", "/api/v1/backups/status") => ADMIN,
+        ("GET", "/api/v1/summary") => VIEWER,
         _ => Public,
     }
 }

@@ -15,7 +15,7 @@ use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::web;
 use error::ApiError;
-use routes::{account, checklists, health, projects, tasks};
+use routes::{account, checklists, health, projects, status, tasks};
 
 /// Registers every route. The OpenAPI document lists the same API routes; a
 /// test keeps them in step. What no route matches goes to the browser UI,
@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/users/{userId}").route(web::delete().to(account::delete_user)),
                 )
                 .route("/audit", web::get().to(account::audit))
+                .route("/summary", web::get().to(status::summary))
+                .route("/backups/status", web::get().to(status::backup_status))
                 .service(
                     web::resource("/projects")
                         .route(web::get().to(projects::list))

@@ -3,7 +3,7 @@
 
 use super::dto;
 use super::error::{FieldError, Problem};
-use super::routes::{account, checklists, health, projects, tasks};
+use super::routes::{account, checklists, health, projects, status, tasks};
 use crate::domain::{Checklist, Project, Task, TaskStatus};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         account::create_token, account::list_tokens, account::revoke_token,
         account::list_users, account::create_user, account::delete_user,
         account::audit,
+        status::summary, status::backup_status,
     ),
     components(schemas(
         Project, Checklist, Task, TaskStatus, Problem, FieldError,
@@ -28,6 +29,8 @@ use utoipa::OpenApi;
         account::LoginBody, account::SignedIn, account::NewToken, account::CreatedToken, account::NewUser,
         crate::store::accounts::User, crate::store::accounts::TokenInfo, crate::store::accounts::AuditEntry,
         crate::domain::Role, health::Readiness, health::Check,
+        crate::store::stats::Summary, crate::store::stats::TaskCounts,
+        status::BackupStatus, status::BackupFacts,
     )),
     tags(
         (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "auth"),

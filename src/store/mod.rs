@@ -14,6 +14,7 @@ pub mod migrations;
 mod ops;
 mod read;
 pub mod records;
+pub mod stats;
 pub mod tables;
 mod writer;
 
@@ -140,6 +141,7 @@ pub struct Store {
     generation: Arc<AtomicU64>,
     writer: writer::Writer,
     path: PathBuf,
+    summary: Arc<stats::SummaryCache>,
 }
 
 /// One page of the project list.
@@ -200,6 +202,7 @@ impl Store {
             generation,
             writer,
             path,
+            summary: Arc::default(),
         };
         if options.demo_data {
             store.writer.submit(demo::seed_if_new).await?;
@@ -278,6 +281,12 @@ impl Store {
     ) -> Result<Vec<journal::Event>, StoreError> {
         let tx = self.db.begin_read()?;
         journal::events_since(&tx.open_table(tables::JOURNAL)?, since)
+    }
+
+    /// Counts over every project, kept until the next commit.
+    pub fn summary(&self) -> Result<stats::Summary, StoreError> {
+        let today = time::OffsetDateTime::now_utc().date();
+        self.summary.get(self.db.as_ref(), self.generation(), today)
     }
 
     /// Commits an empty change through the writer: proves the store is

@@ -344,6 +344,8 @@ fn every_route(caller: Caller) -> Vec<(&'static str, String, Option<Value>, Need
             Needs::Admin,
         ),
         ("GET", "/api/v1/audit".into(), None, Needs::Admin),
+        ("GET", "/api/v1/backups/status".into(), None, Needs::Admin),
+        ("GET", "/api/v1/summary".into(), None, Needs::Viewer),
         ("POST", "/api/v1/auth/logout".into(), None, Needs::SignedIn),
     ]
 }
@@ -419,7 +421,7 @@ async fn every_route_answers_401_403_or_lets_through_exactly_as_the_role_table_s
         }
     }
 
-    assert_eq!(checked, 4 * 23, "every route × every caller was tried");
+    assert_eq!(checked, 4 * 25, "every route × every caller was tried");
     assert!(
         wrong.is_empty(),
         "{} of {checked} answers break the role table:\n{}",

@@ -14,5 +14,6 @@ mod logs;
 mod openapi;
 mod persistence;
 mod projects;
+mod status;
 mod tasks;
 mod ui;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod checklists;
 pub mod health;
 pub mod projects;
+pub mod status;
 pub mod tasks;
 
 use super::error::{ApiError, FieldError};
