@@ -224,6 +224,7 @@ describe('the overview', () => {
     await signIn(page, 'editor');
     for (let i = 1; i <= 11; i += 1) await seedProject(page, `Paged project ${String(i).padStart(2, '0')}`, []);
     await page.goto('/');
+    await page.locator('.project-link').first().waitFor();
 
     const names = () => page.locator('.project-link').allTextContents();
     const first = await names();
