@@ -84,7 +84,9 @@ function backup(ctx) {
     body = [
       h('p', { class: 'backup-state' },
         status.fresh ? badge('Fresh', 'badge-success') : badge(last ? 'Stale' : 'No backup yet', 'badge-danger'),
-        h('span', { class: 'muted' }, ` Policy: a backup at least every ${status.maxAgeHours} hours.`)),
+        h('span', { class: 'muted' }, status.maxAgeHours
+          ? `Policy: a backup at least every ${status.maxAgeHours} hours.`
+          : 'No freshness policy is set.')),
       last
         ? h('dl', { class: 'facts' },
           h('div', {}, h('dt', {}, 'Last backup'), h('dd', {}, timeEl(last.at, `${formatTime(last.at)}`))),
