@@ -301,7 +301,7 @@ describe('accounts and roles', () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByRole('heading', { name: 'Backups' }).waitFor();
     await page.locator('.table-audit tbody tr').first().waitFor();
-    await page.getByText(USERS.viewer).waitFor();
+    await page.locator('.user-email', { hasText: USERS.viewer }).waitFor();
     await page.context().close();
 
     const editor = await newPage();
@@ -394,7 +394,7 @@ describe('screenshots', () => {
       await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${label}.png`), fullPage: label === 'phone' });
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the overview overflows');
 
-      await page.getByRole('link', { name: featured.name }).click();
+      await page.locator('.project-link', { hasText: featured.name }).click();
       await page.locator('.checklist').first().waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, `project-${label}.png`), fullPage: true });
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the project overflows');

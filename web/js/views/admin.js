@@ -83,7 +83,7 @@ function backup(ctx) {
     const last = status.lastBackup;
     body = [
       h('p', { class: 'backup-state' },
-        status.fresh ? badge('Fresh', 'badge-success') : badge(last ? 'Stale' : 'No backup yet', 'badge-danger'),
+        backupBadge(status),
         h('span', { class: 'muted' }, status.maxAgeHours
           ? `Policy: a backup at least every ${status.maxAgeHours} hours.`
           : 'No freshness policy is set.')),
@@ -97,6 +97,11 @@ function backup(ctx) {
     ];
   }
   return section('backup-heading', 'Backups', 'database', body);
+}
+
+function backupBadge(status) {
+  if (!status.lastBackup) return badge('No backup yet', status.maxAgeHours ? 'badge-danger' : '');
+  return status.fresh ? badge('Fresh', 'badge-success') : badge('Stale', 'badge-danger');
 }
 
 function users(ctx) {
@@ -152,11 +157,13 @@ async function deleteUser(ctx, user) {
   document.getElementById('users-heading')?.focus();
 }
 
-function actorName(ctx, actor) {
-  const [kind, id] = actor.split(':');
-  if (kind === 'user') return ctx.state.users?.find((u) => u.id === id)?.email ?? `user ${id.slice(0, 8)}`;
-  if (kind === 'token') return `token ${id.slice(0, 8)}`;
-  return actor;
+/** `user:<id>` as the user's email when known, `token:<id>` shortened. */
+function who(ctx, ref) {
+  if (!ref) return '—';
+  const [kind, id] = ref.split(':');
+  if (!id) return ref;
+  if (kind === 'user') return ctx.state.users?.find((u) => u.id === id)?.email ?? `user ${id.slice(0, 8)}…`;
+  return `${kind} ${id.slice(0, 8)}…`;
 }
 
 function audit(ctx) {
@@ -172,9 +179,9 @@ function audit(ctx) {
         ['When', 'Who', 'Action', 'Target', 'Client'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, state.audit.map((e) => h('tr', {},
         h('td', { class: 'nowrap' }, timeEl(e.at, formatTime(e.at))),
-        h('td', {}, actorName(ctx, e.actor)),
+        h('td', {}, who(ctx, e.actor)),
         h('td', {}, h('code', { class: e.action.includes('failure') ? 'text-danger' : '' }, e.action)),
-        h('td', { class: 'muted break' }, e.target ?? '—'),
+        h('td', { class: 'muted break', title: e.target ?? '' }, who(ctx, e.target)),
         h('td', { class: 'muted nowrap' }, e.clientIp ?? '—')))))),
     state.next ? h('div', { class: 'table-more' }, h('button', {
       type: 'button', class: 'btn', dataset: { key: 'audit-more' },

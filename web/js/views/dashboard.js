@@ -6,7 +6,8 @@ import { ApiError, api } from '../api.js';
 import { h, icon } from '../dom.js';
 import { can } from '../session.js';
 import {
-  badge, empty, failure, form, loading, pageHeader, percent, progressBar, repaint, tally, tasksOf, ago,
+  STATUS, ago, badge, empty, failure, form, formatDay, isOverdue, loading, pageHeader, percent, progressBar,
+  repaint, tally, tasksOf,
 } from '../ui.js';
 
 const PAGE_SIZE = 10;
@@ -74,6 +75,7 @@ function view(state, ctx) {
     header,
     state.creating ? createProject(state, ctx) : null,
     summaryPanel(state),
+    attention(state),
     projectsSection(state, ctx),
   ];
 }
@@ -142,6 +144,24 @@ function summaryPanel(state) {
       stat('folder', 'Projects', counts.projects, 'projects'),
       stat('list', 'Checklists', counts.checklists, 'checklists'),
       stat('check', 'Tasks', counts.total, 'tasks')));
+}
+
+/** The overdue tasks of the projects on this page, oldest due date first. */
+function attention(state) {
+  const late = state.projects.flatMap((project) => project.checklists.flatMap((checklist) =>
+    checklist.tasks.filter(isOverdue).map((task) => ({ project, checklist, task }))));
+  if (!late.length) return null;
+  late.sort((a, b) => a.task.dueDate.localeCompare(b.task.dueDate));
+  const shown = late.slice(0, 5);
+  return h('section', { class: 'card attention', 'aria-labelledby': 'attention-heading' },
+    h('h2', { id: 'attention-heading', class: 'card-title' }, icon('alert'), 'Needs attention',
+      badge(`${late.length} overdue`, 'badge-danger')),
+    h('ul', { class: 'attention-list' }, shown.map(({ project, checklist, task }) => h('li', { class: 'attention-item' },
+      h('span', { class: 'attention-due' }, icon('calendar'), `Due ${formatDay(task.dueDate)}`),
+      h('span', { class: 'attention-title' }, task.title),
+      h('span', { class: 'attention-where' },
+        h('a', { href: `/projects/${project.id}` }, project.name), ` · ${checklist.name} · ${STATUS[task.status].label}`)))),
+    late.length > shown.length ? h('p', { class: 'muted small' }, `And ${late.length - shown.length} more on this page.`) : null);
 }
 
 function stat(iconName, label, value, testid) {

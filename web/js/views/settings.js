@@ -66,6 +66,7 @@ function tokens(ctx) {
     form({
       key: 'new-token',
       layout: 'inline',
+      className: 'form-labelled',
       submit: 'Create token',
       reset: true,
       fields: [{ name: 'name', label: 'Token name', placeholder: 'e.g. ci deploy' }],

@@ -2,7 +2,7 @@
 // cookie; the UI never sees or stores a credential.
 
 import { api } from '../api.js';
-import { h } from '../dom.js';
+import { h, icon } from '../dom.js';
 import { session } from '../session.js';
 import { form } from '../ui.js';
 
@@ -34,7 +34,7 @@ export async function render(main, _params, app) {
   });
   main.replaceChildren(h('div', { class: 'signin' },
     h('div', { class: 'card signin-card' },
-      h('div', { class: 'signin-brand', 'aria-hidden': 'true' }, 'LP'),
+      h('div', { class: 'signin-brand', 'aria-hidden': 'true' }, icon('check', 'icon brand-icon')),
       h('h1', { class: 'signin-title', tabindex: '-1' }, 'Sign in to LaunchPad'),
       h('p', { class: 'muted' }, 'Track how ready your software is for production.'),
       signIn,
