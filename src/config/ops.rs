@@ -76,25 +76,34 @@ pub(super) fn parse(parser: &mut Parser, env: Environment) -> OpsSettings {
     };
     let username = text(parser, &keys::METRICS_USERNAME);
     let password = text(parser, &keys::METRICS_PASSWORD);
+    let username_set = username.is_some();
     let metrics_auth = match (username, password) {
         (None, None) => None,
         (Some(username), Some(password)) if password.chars().count() >= 16 => {
             Some(MetricsAuth { username, password })
         }
         (Some(_), Some(_)) => {
-            parser.problems.push(problem(
+            let short = problem(
                 &keys::METRICS_PASSWORD,
                 "is shorter than 16 characters",
                 "use a long random password, e.g. `openssl rand -base64 24`",
-            ));
+            );
+            parser.problems.push(with_origin(parser, short));
             None
         }
         (Some(_), None) | (None, Some(_)) => {
-            parser.problems.push(problem(
-                &keys::METRICS_USERNAME,
+            // Named by the half that was set, so the report says where it came from.
+            let set = if username_set {
+                &keys::METRICS_USERNAME
+            } else {
+                &keys::METRICS_PASSWORD
+            };
+            let alone = problem(
+                set,
                 "metrics.username and metrics.password must be set together",
                 "set both for basic auth on /metrics, or neither",
-            ));
+            );
+            parser.problems.push(with_origin(parser, alone));
             None
         }
     };
@@ -113,6 +122,16 @@ pub(super) fn parse(parser: &mut Parser, env: Environment) -> OpsSettings {
         backup_max_age: (backup_hours > 0).then(|| Duration::from_secs(backup_hours * 3600)),
         key_rotation: Duration::from_secs(rotation_days * DAY),
     }
+}
+
+/// The problem with the origin of its key's value, when it has one.
+fn with_origin(parser: &Parser, mut problem: Problem) -> Problem {
+    problem.origin = parser
+        .origins
+        .iter()
+        .find(|(k, _, _)| k.name == problem.key)
+        .map(|(_, o, _)| o.clone());
+    problem
 }
 
 fn problem(key: &Key, message: &str, fix: &str) -> Problem {
