@@ -26,6 +26,7 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     KeysStatus,
+    StoreFacts,
     KeysRotate,
     KeysRewrap {
         to: String,
@@ -144,6 +145,7 @@ async fn handle(
 ) -> Answer {
     match request {
         Request::KeysStatus => answer(store.key_info().map_err(|e| e.to_string())),
+        Request::StoreFacts => answer(store.facts().map_err(|e| e.to_string())),
         Request::KeysRotate => answer(store.rotate_key().await.map_err(|e| e.to_string())),
         Request::KeysRewrap { to } => match Recipient::parse(&to) {
             Ok(recipient) => answer(store.rewrap_key(recipient).await.map_err(|e| e.to_string())),

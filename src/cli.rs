@@ -76,6 +76,20 @@ Migrations need the store to themselves: stop the service first to apply them.")
     /// Configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Audit the deployment: configuration, identity, data key, backups, disk, schema
+    #[command(after_help = "\
+Examples:
+  launchpad diagnose                               readable summary; exit 1 on a critical finding
+  launchpad diagnose --json | jq '.findings[] | select(.severity != \"ok\")'
+  launchpad diagnose --out /var/tmp/launchpad-diagnose.json --config /etc/launchpad/launchpad.toml
+
+Covers configuration problems and drift, the identity file's permissions,
+the data key's age against keys.rotation_days, the last backup's age against
+backup.max_age_hours, store size and free disk, the schema version and the
+field classification. Asks the running server when there is one; otherwise
+reads the store without changing it. Exits 0 when nothing is critical, 1
+when something is, 78 when the configuration cannot be loaded.")]
+    Diagnose(DiagnoseArgs),
     /// The data key and the age identity that protects it
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -254,8 +268,8 @@ pub enum KeysCommand {
     /// Write a new age identity and print its public key (recipient)
     #[command(after_help = "\
 Examples:
-  launchpad keys init --identity /etc/launchpad/identity.age
-  LAUNCHPAD_IDENTITY_FILE=/etc/launchpad/identity.age launchpad keys init
+  launchpad keys init --identity /etc/launchpad/age-identity
+  LAUNCHPAD_IDENTITY_FILE=/etc/launchpad/age-identity launchpad keys init
 
 Writes the file with mode 0600 and never overwrites one. Keep a copy
 somewhere safe: without it, personal data in the store cannot be read.")]
@@ -272,7 +286,7 @@ Asks the running server when there is one; otherwise reads the store.")]
     #[command(after_help = "\
 Examples:
   launchpad keys rotate
-  launchpad keys rotate --data-dir /var/lib/launchpad --identity /etc/launchpad/identity.age
+  launchpad keys rotate --data-dir /var/lib/launchpad --identity /etc/launchpad/age-identity
 
 Online through the running server when one holds the store, otherwise
 directly. Safe to interrupt: the store stays readable under exactly one key.
@@ -315,6 +329,16 @@ Prints every key with its value and where it came from (default, file,
 variable or flag), then unknown or deprecated keys and variables (drift).
 Exits 78 when the configuration is invalid, or with --strict when it drifts.")]
     Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Print the report as JSON instead of the summary
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the JSON report to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

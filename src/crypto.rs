@@ -324,7 +324,10 @@ impl Identity {
         Recipient(self.inner.to_public())
     }
 
-    /// Fails when group or others may read the file.
+    /// Fails when group or others may read the file. A systemd credential
+    /// (under `$CREDENTIALS_DIRECTORY`) passes whatever its mode: systemd
+    /// gives it to the service alone, in a folder only the service can
+    /// enter, and newer versions grant the read through an ACL on a 0440 file.
     pub fn check_private(path: &Path) -> Result<(), KeyError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
@@ -334,7 +337,9 @@ impl Identity {
             })?
             .permissions()
             .mode();
-        if mode & 0o077 != 0 {
+        let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+            .is_some_and(|dir| !dir.is_empty() && path.starts_with(dir));
+        if mode & 0o077 != 0 && !credential {
             return Err(KeyError::IdentityTooOpen {
                 path: path.to_owned(),
                 mode: mode & 0o777,

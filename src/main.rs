@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Serve => commands::serve(&overrides),
         Command::Migrate(args) => commands::migrate(&overrides, args),
         Command::Config(ConfigCommand::Check(args)) => commands::config_check(&overrides, args),
+        Command::Diagnose(args) => commands::diagnose::diagnose(&overrides, args),
         Command::Keys(KeysCommand::Init) => commands::keys::init(&overrides),
         Command::Keys(KeysCommand::Status) => commands::keys::status(&overrides),
         Command::Keys(KeysCommand::Rotate) => commands::keys::rotate(&overrides),

@@ -9,6 +9,8 @@ use crate::config::Settings;
 use crate::http::access::AccessState;
 use crate::http::limits::Limits;
 use crate::http::{self, extract::BodyLimit};
+use crate::metrics::Metrics;
+use crate::readiness::Checker;
 use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -24,6 +26,7 @@ pub struct Application {
     admin: tokio::task::JoinHandle<()>,
     admin_socket: std::path::PathBuf,
     signals: Signals,
+    checker: Checker,
 }
 
 /// SIGTERM and SIGINT, registered when the application is built so a
@@ -78,11 +81,16 @@ impl Application {
 
         let data = web::Data::new(store.clone());
         let cache = web::Data::new(crate::http::cache::ResponseCache::default());
+        let limits = Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second);
+        let metrics =
+            web::Data::new(Metrics::new(&store, &limits).context("registering the metrics")?);
         let access = web::Data::new(AccessState {
-            limits: Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second),
+            limits,
             settings: settings.auth.clone(),
         });
         let ops = web::Data::new(settings.ops.clone());
+        let checker = Checker::new(store.clone(), settings);
+        let checker_data = web::Data::new(checker.clone());
         let hsts = settings.auth.hsts_max_age_secs;
         let body_limit = BodyLimit(settings.http.body_limit);
         let origins = settings.http.cors_allowed_origins.clone();
@@ -92,6 +100,8 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(access.clone())
                 .app_data(ops.clone())
+                .app_data(metrics.clone())
+                .app_data(checker_data.clone())
                 .app_data(body_limit)
                 .wrap(from_fn(http::access::authorize))
                 .wrap(http::cors(&origins))
@@ -120,6 +130,7 @@ impl Application {
             admin,
             admin_socket,
             signals,
+            checker,
         })
     }
 
@@ -140,14 +151,20 @@ impl Application {
             admin,
             admin_socket,
             mut signals,
-            ..
+            checker,
+            port,
         } = self;
         let handle = server.handle();
+        // The store is open and the listener bound: systemd may route traffic.
+        crate::service::ready(&format!("serving on port {port}"));
+        let watchdog = crate::service::watchdog_interval()
+            .map(|interval| tokio::spawn(feed_watchdog(checker, interval)));
         tokio::pin!(server);
         let served = tokio::select! {
             served = &mut server => served,
             name = signals.next() => {
                 tracing::info!(signal = name, "stopping: no new connections; in-flight requests may finish");
+                crate::service::stopping();
                 // The server future must keep running to carry out the stop.
                 let (_, served) = tokio::join!(handle.stop(true), &mut server);
                 served
@@ -155,10 +172,34 @@ impl Application {
         }
         .context("running the HTTP server");
         admin.abort();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         let _ = std::fs::remove_file(&admin_socket);
         store.close().await;
         tracing::info!("stopped; the store is closed");
         served
+    }
+}
+
+/// Pings systemd's watchdog at half its interval, but only while the store
+/// probe passes: a store that cannot commit gets the service restarted.
+async fn feed_watchdog(checker: Checker, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval / 2);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_ok = true;
+    loop {
+        ticks.tick().await;
+        let check = checker.store_check().await;
+        if check.ok {
+            crate::service::watchdog_alive();
+        } else if was_ok {
+            tracing::error!(detail = %check.detail, "the store probe failed; the systemd watchdog is no longer fed");
+        }
+        if check.ok && !was_ok {
+            tracing::info!("the store probe passes again; feeding the systemd watchdog");
+        }
+        was_ok = check.ok;
     }
 }
 

@@ -10,9 +10,6 @@ use crate::telemetry::{self, Sink};
 use anyhow::{Context, anyhow};
 use serde_json::Value;
 
-/// The data key is due for rotation after this many days.
-pub const ROTATION_POLICY_DAYS: i64 = 90;
-
 fn settings(overrides: &Overrides) -> Result<Settings, CommandError> {
     let settings = Settings::load(overrides)?;
     telemetry::init(&settings.log, Sink::Stderr);
@@ -52,6 +49,7 @@ pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
     };
     let created = info["created_at"].as_i64().unwrap_or_default();
     let age_days = (now_millis() - created) / 86_400_000;
+    let policy = (settings.ops.key_rotation.as_secs() / 86_400) as i64;
     println!(
         "data key:    {}",
         info["fingerprint"].as_str().unwrap_or("?")
@@ -60,14 +58,14 @@ pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
         "created:     {} ({age_days} days ago)",
         rfc3339::format(created)
     );
-    if age_days >= ROTATION_POLICY_DAYS {
+    if age_days >= policy {
         println!(
-            "rotation:    DUE (policy {ROTATION_POLICY_DAYS} days); run `launchpad keys rotate`"
+            "rotation:    DUE (policy {policy} days, keys.rotation_days); run `launchpad keys rotate`"
         );
     } else {
         println!(
-            "rotation:    due in {} days (policy {ROTATION_POLICY_DAYS} days)",
-            ROTATION_POLICY_DAYS - age_days
+            "rotation:    due in {} days (policy {policy} days, keys.rotation_days)",
+            policy - age_days
         );
     }
     let recipients: Vec<&str> = info["recipients"]

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod diagnose;
 pub mod keys;
 
 use crate::cli::{CheckArgs, MigrateArgs};
@@ -35,7 +36,7 @@ impl CommandError {
 
 pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
     let settings = Settings::load(overrides)?;
-    telemetry::init(&settings.log, Sink::Stdout);
+    let _log = telemetry::init_service(&settings.log)?;
     for drift in &settings.drift {
         tracing::warn!(key = %drift.name, origin = %drift.origin, "{}", drift.hint);
     }

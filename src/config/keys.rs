@@ -174,8 +174,8 @@ pub const LOG_RETENTION: Key = key(
 );
 pub const METRICS_NETWORKS: Key = key(
     "metrics.allowed_networks",
-    "[] (loopback only)",
-    "networks (CIDR) besides loopback that may read /metrics; others get 404; comma-separated in the variable",
+    "[\"127.0.0.0/8\", \"::1/128\"] (loopback)",
+    "networks (CIDR) that may read /metrics; others get 404; comma-separated in the variable",
 );
 pub const METRICS_USERNAME: Key = key(
     "metrics.username",

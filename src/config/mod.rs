@@ -398,7 +398,7 @@ impl Settings {
             fix,
         };
         let create = format!(
-            "create one with `launchpad keys init --identity /etc/launchpad/identity.age` and set {} (or use systemd's LoadCredential=age-identity:…)",
+            "create one with `launchpad keys init --identity /etc/launchpad/age-identity` and set {} (or use systemd's LoadCredential=age-identity:…)",
             key.env_var()
         );
         if self.identity.origin == IdentityOrigin::DevelopmentDefault {
@@ -409,7 +409,7 @@ impl Settings {
             .zip(std::path::absolute(&self.data_dir).ok())
             .is_some_and(|(identity, data)| identity.starts_with(data));
         if inside {
-            return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/identity.age".into())];
+            return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/age-identity".into())];
         }
         if self.identity_not_needed {
             return Vec::new();

@@ -27,7 +27,7 @@ impl std::fmt::Debug for MetricsAuth {
 
 #[derive(Debug, Clone)]
 pub struct OpsSettings {
-    /// Networks besides loopback that may read `/metrics`.
+    /// Networks that may read `/metrics`; loopback unless configured.
     pub metrics_networks: Vec<IpNet>,
     pub metrics_auth: Option<MetricsAuth>,
     /// `/ready` fails below this much free space on the data folder's filesystem.
@@ -44,7 +44,7 @@ impl OpsSettings {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             IpAddr::V4(_) => ip,
         };
-        ip.is_loopback() || self.metrics_networks.iter().any(|net| net.contains(&ip))
+        self.metrics_networks.iter().any(|net| net.contains(&ip))
     }
 
     /// Whether a backup taken at `last` (`None`: never) meets the policy at `now`.
@@ -58,9 +58,10 @@ impl OpsSettings {
 }
 
 const DAY: u64 = 86_400;
+const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 pub(super) fn parse(parser: &mut Parser, env: Environment) -> OpsSettings {
-    let metrics_networks = parser
+    let mut metrics_networks: Vec<IpNet> = parser
         .list(
             &keys::METRICS_NETWORKS,
             "a list of networks in CIDR form such as 10.0.0.0/16",
@@ -69,6 +70,12 @@ pub(super) fn parse(parser: &mut Parser, env: Environment) -> OpsSettings {
         .iter()
         .filter_map(|s| s.parse().ok())
         .collect();
+    if metrics_networks.is_empty() {
+        metrics_networks = LOOPBACK
+            .iter()
+            .map(|n| n.parse().expect("valid networks"))
+            .collect();
+    }
     let text = |parser: &mut Parser, key: &'static Key| {
         parser.parse(key, None, "a non-empty value", |s| {
             (!s.trim().is_empty()).then(|| Some(s.to_owned()))
@@ -159,13 +166,22 @@ mod tests {
     }
 
     #[test]
-    fn metrics_are_allowed_to_loopback_and_listed_networks_only() {
+    fn metrics_are_allowed_to_the_listed_networks_only() {
         let ops = with_networks(&["10.0.0.0/16"]);
-        for allowed in ["127.0.0.1", "::1", "::ffff:127.0.0.1", "10.0.3.4"] {
+        for allowed in ["10.0.3.4", "::ffff:10.0.0.1"] {
             assert!(ops.metrics_allowed(allowed.parse().unwrap()), "{allowed}");
         }
-        for refused in ["10.1.0.1", "192.168.1.1", "2001:db8::1"] {
+        for refused in ["127.0.0.1", "10.1.0.1", "192.168.1.1", "2001:db8::1"] {
             assert!(!ops.metrics_allowed(refused.parse().unwrap()), "{refused}");
         }
+    }
+
+    #[test]
+    fn the_default_metrics_networks_are_loopback_over_ipv4_ipv6_and_mapped() {
+        let ops = with_networks(&LOOPBACK);
+        for allowed in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(ops.metrics_allowed(allowed.parse().unwrap()), "{allowed}");
+        }
+        assert!(!ops.metrics_allowed("10.0.0.1".parse().unwrap()));
     }
 }

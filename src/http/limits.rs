@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Consecutive failures before an account locks.
@@ -28,9 +27,8 @@ pub struct Limits {
     login_account: DefaultKeyedRateLimiter<[u8; 32]>,
     api: DefaultKeyedRateLimiter<String>,
     lockouts: Mutex<HashMap<[u8; 32], Lockout>>,
-    /// Requests answered 429, by limit, for `/metrics`.
-    pub rejected_logins: AtomicU64,
-    pub rejected_api: AtomicU64,
+    /// Requests answered 429 by each limit: `launchpad_rate_limited_total{kind}`.
+    pub rejected: prometheus::IntCounterVec,
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -59,8 +57,14 @@ impl Limits {
             login_account: RateLimiter::keyed(login),
             api: RateLimiter::keyed(api),
             lockouts: Mutex::new(HashMap::new()),
-            rejected_logins: AtomicU64::new(0),
-            rejected_api: AtomicU64::new(0),
+            rejected: prometheus::IntCounterVec::new(
+                prometheus::Opts::new(
+                    "launchpad_rate_limited_total",
+                    "Requests refused with 429 by a rate limit or lockout",
+                ),
+                &["kind"],
+            )
+            .expect("valid counter options"),
         }
     }
 
@@ -78,7 +82,7 @@ impl Limits {
             None => wait(&self.login_ip, &ip).and_then(|()| wait(&self.login_account, account)),
         };
         if verdict.is_err() {
-            self.rejected_logins.fetch_add(1, Ordering::Relaxed);
+            self.rejected.with_label_values(&["login"]).inc();
         }
         verdict
     }
@@ -111,7 +115,7 @@ impl Limits {
     pub fn check_api(&self, caller: String) -> Result<(), Duration> {
         let verdict = wait(&self.api, &caller);
         if verdict.is_err() {
-            self.rejected_api.fetch_add(1, Ordering::Relaxed);
+            self.rejected.with_label_values(&["api"]).inc();
         }
         verdict
     }

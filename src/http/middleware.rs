@@ -10,6 +10,7 @@
 //!   `requestId` filled in, including errors actix produces itself.
 
 use super::error::{PROBLEM_JSON, Problem};
+use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -62,6 +63,8 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(RoutePattern(route.clone()));
     let instance = req.path().to_owned();
+    let method = req.method().clone();
+    let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
 
     let response = next.call(req).instrument(span.clone()).await?;
     let mut response = finish_problem(response.map_into_boxed_body(), &instance, &request_id);
@@ -70,7 +73,11 @@ pub async fn observe(
     }
 
     let status = response.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(metrics) = metrics {
+        metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+    }
+    let latency_ms = elapsed * 1000.0;
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);
     span.in_scope(|| {

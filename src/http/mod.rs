@@ -15,7 +15,7 @@ use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::web;
 use error::ApiError;
-use routes::{account, checklists, health, projects, status, tasks};
+use routes::{account, checklists, health, metrics, projects, status, tasks};
 
 /// Registers every route. The OpenAPI document lists the same API routes; a
 /// test keeps them in step. What no route matches goes to the browser UI,
@@ -23,6 +23,7 @@ use routes::{account, checklists, health, projects, status, tasks};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::scrape))
         .service(
             web::scope("/api/v1")
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {

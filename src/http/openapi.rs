@@ -3,7 +3,7 @@
 
 use super::dto;
 use super::error::{FieldError, Problem};
-use super::routes::{account, checklists, health, projects, status, tasks};
+use super::routes::{account, checklists, health, metrics, projects, status, tasks};
 use crate::domain::{Checklist, Project, Task, TaskStatus};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         projects::list, projects::create, projects::get, projects::update, projects::delete,
         checklists::create, checklists::update, checklists::delete,
         tasks::create, tasks::update, tasks::delete,
-        health::health, health::ready,
+        health::health, health::ready, metrics::scrape,
         account::login, account::logout, account::me,
         account::create_token, account::list_tokens, account::revoke_token,
         account::list_users, account::create_user, account::delete_user,
@@ -28,7 +28,7 @@ use utoipa::OpenApi;
         dto::CreateProject, dto::UpdateProject, dto::ChecklistBody, dto::CreateTask, dto::UpdateTask,
         account::LoginBody, account::SignedIn, account::NewToken, account::CreatedToken, account::NewUser,
         crate::store::accounts::User, crate::store::accounts::TokenInfo, crate::store::accounts::AuditEntry,
-        crate::domain::Role, health::Readiness, health::Check,
+        crate::domain::Role, crate::readiness::Readiness, crate::readiness::Check,
         crate::store::stats::Summary, crate::store::stats::TaskCounts,
         status::BackupStatus, status::BackupFacts,
     )),

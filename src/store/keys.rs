@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::sync::RwLock;
 
 /// What the store says about its data key; public facts only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct KeyInfo {
     pub fingerprint: String,
     pub recipients: Vec<String>,

@@ -172,6 +172,11 @@ pub fn run(db: &redb::Database, ring: &Keyring) -> Result<u32, StoreError> {
             step = step.description,
             "applying migration"
         );
+        // A migration over a large store may outlast systemd's start timeout.
+        crate::service::extend_start(
+            std::time::Duration::from_secs(120),
+            &format!("applying migration {}: {}", step.version, step.description),
+        );
         let tx = db.begin_write()?;
         (step.apply)(&tx, ring)?;
         tx.open_table(META)?.insert(

@@ -142,6 +142,7 @@ pub struct Store {
     writer: writer::Writer,
     path: PathBuf,
     summary: Arc<stats::SummaryCache>,
+    commit_seconds: prometheus::Histogram,
 }
 
 /// One page of the project list.
@@ -188,12 +189,23 @@ impl Store {
         }
         let keys = Arc::new(RwLock::new(ring));
         let generation = Arc::new(AtomicU64::new(0));
+        let commit_seconds = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "launchpad_store_commit_duration_seconds",
+                "Time to apply and durably commit one batch of changes",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+        )
+        .expect("valid histogram options");
         let writer = writer::Writer::start(
             Arc::clone(&db),
             Arc::clone(&keys),
             Arc::clone(&generation),
             WriterOptions {
                 quick_repair: options.quick_repair,
+                commit_seconds: commit_seconds.clone(),
             },
         )?;
         let store = Self {
@@ -203,6 +215,7 @@ impl Store {
             writer,
             path,
             summary: Arc::default(),
+            commit_seconds,
         };
         if options.demo_data {
             store.writer.submit(demo::seed_if_new).await?;
@@ -218,6 +231,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Commit times of the writer's batches, for `/metrics`.
+    pub fn commit_seconds(&self) -> prometheus::Histogram {
+        self.commit_seconds.clone()
     }
 
     /// Lets queued changes commit, stops the writer and closes the file.
@@ -269,6 +287,11 @@ impl Store {
             .await
     }
 
+    /// Schema, key and last backup, for `launchpad diagnose`.
+    pub fn facts(&self) -> Result<StoreFacts, StoreError> {
+        StoreFacts::read(self.db.as_ref())
+    }
+
     /// The last successful backup, if any.
     pub fn last_backup(&self) -> Result<Option<crate::backup::LastBackup>, StoreError> {
         crate::backup::read_last_backup(self.db.as_ref())
@@ -289,10 +312,39 @@ impl Store {
         self.summary.get(self.db.as_ref(), self.generation(), today)
     }
 
-    /// Commits an empty change through the writer: proves the store is
-    /// writable and durable right now (readiness).
+    /// Commits an empty change through the writer and writes, fsyncs and
+    /// removes a small file beside the store: proves the store is writable
+    /// and durable right now, and that the next time redb must grow its
+    /// file the filesystem will take it (readiness, the watchdog).
     pub async fn probe(&self) -> Result<(), StoreError> {
-        self.writer.submit(|_| Ok(())).await
+        self.writer.submit(|_| Ok(())).await?;
+        let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
+        tokio::task::spawn_blocking(move || probe_folder(&folder))
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))?
+    }
+
+    /// Checks that the loaded data key is the one the store names and that
+    /// the identity at `identity` still unwraps it, so the next start will
+    /// succeed too.
+    pub fn confirm_key(&self, identity: &Path) -> Result<keys::KeyInfo, StoreError> {
+        let (info, wrapped) = keys::read(self.db.as_ref())?
+            .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
+        let loaded = self
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .current()
+            .fingerprint();
+        if loaded != info.fingerprint {
+            return Err(StoreError::Corrupt(format!(
+                "the loaded data key is {loaded} but the store names {}",
+                info.fingerprint
+            )));
+        }
+        let identity = Identity::load(identity)?;
+        keys::unlock(&info, &wrapped, &identity)?;
+        Ok(info)
     }
 
     /// The data key's public facts.
@@ -494,7 +546,7 @@ fn load_identity(
                 identity = %path.display(),
                 recipient = %identity.recipient(),
                 "created a development identity inside the data folder: whoever holds this folder can read its personal data. \
-                 For production keep the identity elsewhere: `launchpad keys init --identity /etc/launchpad/identity.age`"
+                 For production keep the identity elsewhere: `launchpad keys init --identity /etc/launchpad/age-identity`"
             );
             Ok(identity)
         }
@@ -563,6 +615,32 @@ pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, St
 }
 
 /// Reads the data key's public facts from a store no server holds.
+/// What `launchpad diagnose` needs from a store: schema, key, last backup.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreFacts {
+    pub schema_version: u32,
+    pub latest_schema_version: u32,
+    pub data_key: Option<keys::KeyInfo>,
+    pub last_backup: Option<crate::backup::LastBackup>,
+}
+
+impl StoreFacts {
+    fn read(db: &impl ReadableDatabase) -> Result<Self, StoreError> {
+        Ok(Self {
+            schema_version: migrations::current_version_of(db)?,
+            latest_schema_version: migrations::latest_version(),
+            data_key: keys::read(db)?.map(|(info, _)| info),
+            last_backup: crate::backup::read_last_backup(db)?,
+        })
+    }
+}
+
+/// Reads the facts of a store no server holds, without writing.
+pub fn read_facts(path: &Path) -> Result<StoreFacts, StoreError> {
+    StoreFacts::read(&open_read_only(path)?)
+}
+
 pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
     let db = open_read_only(path)?;
     keys::read(&db)?
@@ -580,6 +658,28 @@ fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
         redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.to_owned()),
         other => other.into(),
+    })
+}
+
+/// Writes one byte to a new file in `folder`, fsyncs it and removes it.
+fn probe_folder(folder: &Path) -> Result<(), StoreError> {
+    use std::io::Write;
+    let path = folder.join(format!(".probe-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .and_then(|mut file| {
+            file.write_all(b"p")?;
+            file.sync_all()
+        });
+    let _ = std::fs::remove_file(&path);
+    written.map_err(|e| {
+        StoreError::Io(format!(
+            "cannot write in the data folder {}: {e}",
+            folder.display()
+        ))
     })
 }
 

@@ -63,10 +63,12 @@ enum Command {
 }
 
 /// Tuning for the writer, from configuration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WriterOptions {
     /// redb's quick repair: a second fsync per commit for near-instant crash recovery.
     pub quick_repair: bool,
+    /// Where each batch's commit time is recorded (`/metrics`).
+    pub commit_seconds: prometheus::Histogram,
 }
 
 /// The handle requests use to queue changes.
@@ -185,7 +187,7 @@ fn run(
         // Changes queued before the exclusive work commit first.
         if !batch.is_empty() {
             let ring = keys.read().unwrap_or_else(|e| e.into_inner());
-            commit_batch(db, &ring, generation, &mut batch, &mut ids, options);
+            commit_batch(db, &ring, generation, &mut batch, &mut ids, &options);
         }
         if let Some(work) = exclusive.take() {
             work(db);
@@ -202,7 +204,7 @@ fn commit_batch(
     generation: &AtomicU64,
     batch: &mut Vec<Job>,
     ids: &mut IdMinter,
-    options: WriterOptions,
+    options: &WriterOptions,
 ) {
     let started = Instant::now();
     let size = batch.len();
@@ -240,6 +242,9 @@ fn commit_batch(
     if let Err(CommitFailed(why)) = &outcome {
         tracing::error!(batch = size, error = %why, "store commit failed; no change in the batch was kept");
     }
+    options
+        .commit_seconds
+        .observe(started.elapsed().as_secs_f64());
     tracing::trace!(
         batch = size,
         elapsed_us = started.elapsed().as_micros() as u64,

@@ -531,6 +531,48 @@ fn production_uses_the_systemd_credential_when_no_identity_is_configured() {
 }
 
 #[test]
+fn production_accepts_a_group_readable_systemd_credential_but_not_a_group_readable_file_elsewhere()
+{
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    let data = dir.path().join("data");
+    let identity = credentials.join("age-identity");
+    run(
+        &["keys", "init", "--identity"],
+        &data,
+        &[identity.to_str().unwrap()],
+    );
+    // Newer systemd hands credentials over as 0440 files with an ACL.
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o440)).unwrap();
+    let check = |credentials_directory: Option<&std::path::Path>| {
+        let mut command = Command::new(binary());
+        command
+            .args(["config", "check", "--data-dir"])
+            .arg(&data)
+            .env_clear()
+            .env("LAUNCHPAD_ENV", "production")
+            .env("LAUNCHPAD_DEMO_DATA", "false")
+            .env("LAUNCHPAD_IDENTITY_FILE", &identity);
+        if let Some(folder) = credentials_directory {
+            command.env("CREDENTIALS_DIRECTORY", folder);
+        }
+        command.output().unwrap()
+    };
+
+    let as_credential = check(Some(&credentials));
+    let as_plain_file = check(None);
+
+    assert!(
+        as_credential.status.success(),
+        "{}",
+        String::from_utf8_lossy(&as_credential.stderr)
+    );
+    assert_eq!(as_plain_file.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&as_plain_file.stderr).contains("chmod 600"));
+}
+
+#[test]
 fn keys_status_reads_the_expected_key_in_production_even_when_the_identity_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

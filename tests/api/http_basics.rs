@@ -216,33 +216,8 @@ async fn a_repeated_read_after_each_write_always_sees_that_write() {
     }
 }
 
-#[tokio::test]
-async fn ready_answers_200_with_every_check_passing_on_a_development_store() {
-    let app = spawn_app().await;
-
-    let response = app.get("/ready").await;
-
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "ready");
-    let names: Vec<&str> = body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["store", "data_key", "admin"]);
-    assert!(
-        body["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["ok"] == true)
-    );
-}
-
 #[test]
-fn ready_answers_503_naming_the_missing_admin_in_production_until_one_is_added() {
+fn ready_answers_503_in_production_until_an_admin_exists_and_a_backup_is_taken() {
     use crate::helpers::{binary, spawn_binary};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -311,6 +286,32 @@ fn ready_answers_503_naming_the_missing_admin_in_production_until_one_is_added()
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let (code, _) = ready(&server);
-    assert_eq!(code, "200");
+    let (code, body) = ready(&server);
+    assert_eq!(code, "503", "production wants a backup within 26 h: {body}");
+    let failing: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["backup"], "{body}");
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let backup = std::process::Command::new(binary())
+        .args(["backup", "--out"])
+        .arg(&backups)
+        .arg("--data-dir")
+        .arg(&data)
+        .env_clear()
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    let (code, body) = ready(&server);
+    assert_eq!(code, "200", "{body}");
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod checklists;
 pub mod health;
+pub mod metrics;
 pub mod projects;
 pub mod status;
 pub mod tasks;
