@@ -189,6 +189,7 @@ function control(field, id, value) {
   }
   return h('input', {
     ...common, type: field.type ?? 'text', value, placeholder: field.placeholder, spellcheck: field.spellcheck,
+    title: field.title,
   });
 }
 

@@ -328,7 +328,7 @@ function addTask(ctx, list) {
     reset: true,
     fields: [
       { name: 'title', label: `New task in ${list.name}`, hideLabel: true, placeholder: 'Add a task…' },
-      { name: 'dueDate', label: 'Due date', hideLabel: true, type: 'date', optional: true },
+      { name: 'dueDate', label: 'Due date', hideLabel: true, type: 'date', optional: true, title: 'Due date (optional)' },
     ],
     onSubmit: (values) => {
       const body = { title: values.title };
