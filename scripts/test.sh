@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what a fresh machine lacks, then runs the
 # formatter check, clippy with warnings as errors, the deployment checks
-# (scripts, monitoring assets, systemd units, install.sh) and every test.
+# (scripts, monitoring assets, systemd units, install.sh), every test, and
+# the browser tests of the UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 command -v promtool >/dev/null || need_apt+=(prometheus)
+# The browser tests drive Debian's Chromium with playwright-core from npm.
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -62,8 +67,17 @@ trap 'rm -f "$results"' EXIT
 status=0
 cargo test --all-targets --locked 2>&1 | tee "$results" || status=$?
 
-# One closing line with the totals over every test binary (the benchmark
-# smoke run prints last otherwise).
+log "browser tests: headless Chromium against target/debug/launchpad"
+binary="${CARGO_TARGET_DIR:-target}/debug/launchpad"
+[[ $binary == /* ]] || binary="$PWD/$binary"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/browser &&
+    LAUNCHPAD_BINARY="$binary" node --test --test-concurrency=1 --test-reporter=spec ui.test.js) 2>&1 |
+    tee -a "$results" || status=$?
+
+# One closing line with the totals over every test binary and the browser
+# tests (the benchmark smoke run prints last otherwise).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i - 1); if ($i ~ /^failed;?$/) f += $(i - 1) } }
+     /^ℹ pass [0-9]+$/ { p += $3 } /^ℹ fail [0-9]+$/ { f += $3 }
      END { printf "\n%d passed, %d failed\n", p, f }' "$results"
 exit "$status"

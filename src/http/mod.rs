@@ -9,15 +9,17 @@ pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod ui;
 
 use actix_cors::Cors;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use error::ApiError;
 use routes::{account, checklists, health, metrics, projects, status, tasks};
 
-/// Registers every route. The OpenAPI document lists the same set; a test
-/// keeps them in step.
+/// Registers every route. The OpenAPI document lists the same API routes; a
+/// test keeps them in step. What no route matches goes to the browser UI,
+/// which answers unknown API paths with a problem+json 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
@@ -81,11 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::delete().to(tasks::delete)),
                 ),
         )
-        .default_service(web::to(no_route));
-}
-
-async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NoRoute)
+        .default_service(web::to(ui::serve));
 }
 
 /// CORS from an explicit allowlist. With an empty list no CORS headers are
@@ -114,6 +112,8 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
 
 /// Headers every response carries; HSTS only when configured, since it
 /// must only be sent where TLS really terminates in front of the service.
+/// The UI's pages set their own, looser Content-Security-Policy, which this
+/// default does not overwrite.
 pub fn security_headers(hsts_max_age_secs: u64) -> actix_web::middleware::DefaultHeaders {
     let headers = actix_web::middleware::DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))

@@ -1744,7 +1744,7 @@ async fn every_answer_carries_the_security_headers_and_no_hsts_by_default() {
     let app = spawn_app_with(&[]).await;
 
     let ok = app.get("/health").await;
-    let missing = app.get("/nowhere").await;
+    let missing = app.get("/api/v1/nowhere").await;
     let refused = app.get("/api/v1/users").await;
 
     assert_eq!(ok.status(), StatusCode::OK);
@@ -1767,7 +1767,7 @@ async fn hsts_is_sent_when_a_max_age_is_configured() {
     let app = spawn_app_with(&[("LAUNCHPAD_HTTP_HSTS_MAX_AGE_SECS", "31536000")]).await;
 
     let ok = app.get("/health").await;
-    let missing = app.get("/nowhere").await;
+    let missing = app.get("/api/v1/nowhere").await;
 
     for (what, response) in [("200", &ok), ("404", &missing)] {
         assert_security_headers(response, what);

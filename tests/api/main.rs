@@ -20,3 +20,4 @@ mod readiness;
 mod service;
 mod status;
 mod tasks;
+mod ui;

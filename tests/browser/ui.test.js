@@ -1,0 +1,452 @@
+// The browser UI, driven in headless Chromium against the real binary.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { contrastFailures } from './contrast.js';
+import { PASSWORD, ROOT, USERS, startServer } from './server.js';
+
+const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? join(ROOT, 'target', 'screenshots');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+
+let server;
+let browser;
+/** CSP reports and uncaught errors from every page: there must be none. */
+const problems = [];
+
+async function newPage(viewport = DESKTOP, on = server) {
+  const context = await browser.newContext({ viewport, baseURL: on.url });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+  });
+  page.on('pageerror', (error) => problems.push(`${error.message}`));
+  return page;
+}
+
+async function signIn(page, role) {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(USERS[role]);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('role').waitFor();
+}
+
+/** Calls the API with the page's session, as the UI itself does. */
+async function callApi(page, method, path, body) {
+  return page.evaluate(async ([m, p, b]) => {
+    const response = await fetch(`/api/v1${p}`, {
+      method: m,
+      headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'launchpad' },
+      body: b === undefined ? undefined : JSON.stringify(b),
+    });
+    return response.status === 204 ? null : response.json();
+  }, [method, path, body]);
+}
+
+/** A project with one checklist and tasks, made through the API. */
+async function seedProject(page, name, tasks = ['Write the deploy runbook']) {
+  const project = await callApi(page, 'POST', '/projects', { name, ownerEmail: 'owner@example.com' });
+  const checklist = await callApi(page, 'POST', `/projects/${project.id}/checklists`, { name: 'Launch checks' });
+  for (const title of tasks) {
+    await callApi(page, 'POST', `/projects/${project.id}/checklists/${checklist.id}/tasks`, { title });
+  }
+  return project;
+}
+
+const taskRow = (page, title) => page.locator(`li.task[data-task="${title}"]`);
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('working on a project', () => {
+  test('an editor creates a project, a checklist and a task, cycles its status, and finds it after a reload', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.getByLabel('Project name').fill('Payments API');
+    await page.getByLabel('Description').fill('Card payments for the web shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Payments API' }).waitFor();
+    assert.match(page.url(), /\/projects\/[0-9a-f-]{36}$/);
+
+    await page.getByLabel('Checklist name').fill('Observability');
+    await page.getByRole('button', { name: 'Add checklist' }).click();
+    const checklist = page.getByRole('region', { name: 'Observability' });
+    await checklist.getByLabel('New task in Observability').fill('Export request metrics');
+    await checklist.getByRole('button', { name: 'Add task' }).click();
+    const status = taskRow(page, 'Export request metrics').getByTestId('status');
+    await assertText(status, 'Pending');
+
+    await status.click();
+    await assertText(status, 'In progress');
+    await status.click();
+    await assertText(status, 'Done');
+    await assertText(checklist.locator('.checklist-title p'), '1 of 1 done');
+
+    await page.reload();
+    await assertText(taskRow(page, 'Export request metrics').getByTestId('status'), 'Done');
+    await page.context().close();
+  });
+
+  test('the status button works from the keyboard and keeps focus', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Keyboard project');
+    await page.goto(`/projects/${project.id}`);
+    const status = taskRow(page, 'Write the deploy runbook').getByTestId('status');
+
+    await status.focus();
+    await page.keyboard.press('Enter');
+    await assertText(status, 'In progress');
+    await page.keyboard.press('Space');
+    await assertText(status, 'Done');
+
+    const focused = await page.evaluate(() => document.activeElement?.dataset.testid);
+    assert.equal(focused, 'status', 'focus left the status button');
+    await page.context().close();
+  });
+
+  test('notes, a due date in the past and an owner are edited, and the overdue task stands out', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Edited project');
+    await page.goto(`/projects/${project.id}`);
+    const row = taskRow(page, 'Write the deploy runbook');
+
+    await row.getByRole('button', { name: 'Edit “Write the deploy runbook”' }).click();
+    await row.getByLabel('Due date').fill('2020-01-31');
+    await row.getByLabel('Notes').fill('Cover rollback and the on-call handover.');
+    await row.getByRole('button', { name: 'Save task' }).click();
+    await row.getByText('Overdue').waitFor();
+    assert.match(await row.getAttribute('class'), /is-overdue/);
+    await assertText(row.locator('.task-notes'), 'Cover rollback');
+
+    await page.getByRole('button', { name: 'Edit details' }).click();
+    await page.getByLabel('Owner email').fill('release.manager@example.com');
+    await page.getByRole('button', { name: 'Save details' }).click();
+    await page.getByText('release.manager@example.com').waitFor();
+    await page.context().close();
+  });
+
+  test('a name that is too short is refused beside its field and what was typed stays', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+
+    await page.getByRole('button', { name: 'New project' }).click();
+    const name = page.getByLabel('Project name');
+    await name.fill('ab');
+    await page.getByRole('button', { name: 'Create project' }).click();
+
+    await page.waitForSelector('[aria-invalid="true"]');
+    assert.equal(await name.getAttribute('aria-invalid'), 'true');
+    const described = (await name.getAttribute('aria-describedby')).split(' ');
+    const error = page.locator(`#${described.at(-1)}`);
+    assert.ok(await error.isVisible(), 'the error is not shown');
+    assert.match(await error.textContent(), /3/);
+    const nextToField = await name.evaluate((input, id) => input.closest('.field').contains(document.getElementById(id)), described.at(-1));
+    assert.ok(nextToField, 'the error is not beside its field');
+    assert.equal(await name.inputValue(), 'ab');
+    await page.context().close();
+  });
+
+  test('a delete asks first in a dialog, and only the dialog’s delete button deletes', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Project to prune', ['Keep this task', 'Remove this task']);
+    await page.goto(`/projects/${project.id}`);
+
+    const remove = page.getByRole('button', { name: 'Delete “Remove this task”' });
+    await remove.click();
+    const dialog = page.getByRole('dialog', { name: 'Delete the task “Remove this task”?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await taskRow(page, 'Remove this task').count(), 1, 'escape deleted the task');
+
+    await remove.click();
+    await dialog.getByRole('button', { name: 'Delete task' }).click();
+    await taskRow(page, 'Remove this task').waitFor({ state: 'detached' });
+    assert.equal(await taskRow(page, 'Keep this task').count(), 1);
+
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+    await page.waitForURL(`${server.url}/`);
+    await page.getByRole('heading', { level: 1, name: 'Readiness overview' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Project to prune' }).count(), 0);
+    await page.context().close();
+  });
+
+  test('a lost connection shows a banner and keeps what was typed', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Offline project');
+    await page.goto(`/projects/${project.id}`);
+    const title = page.getByLabel('New task in Launch checks');
+    await title.waitFor();
+
+    await page.context().setOffline(true);
+    await title.fill('Written while offline');
+    await page.getByRole('button', { name: 'Add task' }).click();
+    const banner = page.locator('#connection');
+    await banner.waitFor();
+    assert.equal(await banner.getAttribute('role'), 'alert');
+    assert.match(await banner.textContent(), /offline/i);
+    assert.equal(await title.inputValue(), 'Written while offline');
+
+    await page.context().setOffline(false);
+    await page.getByRole('button', { name: 'Add task' }).click();
+    await taskRow(page, 'Written while offline').waitFor();
+    await banner.waitFor({ state: 'hidden' });
+    await page.context().close();
+  });
+});
+
+describe('the overview', () => {
+  test('pages through projects with the API’s cursor', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    for (let i = 1; i <= 11; i += 1) await seedProject(page, `Paged project ${String(i).padStart(2, '0')}`, []);
+    await page.goto('/');
+    await page.locator('.project-link').first().waitFor();
+
+    const names = () => page.locator('.project-link').allTextContents();
+    const first = await names();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('Page 2', { exact: true }).first().waitFor();
+    const second = await names();
+    assert.ok(second.length > 0, 'the second page is empty');
+    assert.ok(second.every((n) => !first.includes(n)), 'a project appears on both pages');
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.getByText('Page 1', { exact: true }).first().waitFor();
+    assert.deepEqual(await names(), first);
+    await page.context().close();
+  });
+
+  test('shows overall readiness and the counts by status', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    await page.goto('/');
+    const overall = await page.getByTestId('overall').textContent();
+    assert.match(overall, /^\d{1,3}%$/);
+    for (const id of ['count-projects', 'count-checklists', 'count-tasks', 'count-done', 'count-progress', 'count-pending', 'count-overdue']) {
+      assert.match(await page.getByTestId(id).textContent(), /^\d+$/, id);
+    }
+    assert.ok(await page.getByRole('progressbar').count() > 1, 'no progress bars');
+    await page.context().close();
+  });
+});
+
+describe('accounts and roles', () => {
+  test('without signing in the UI asks for it', async () => {
+    const page = await newPage();
+    await page.goto('/projects/0190f5a2-7b3c-7def-8abc-0123456789ab');
+    await page.getByRole('heading', { name: 'Sign in to LaunchPad' }).waitFor();
+    assert.match(page.url(), /\/signin\?next=/);
+    await page.context().close();
+  });
+
+  test('a wrong password is refused and the email stays', async () => {
+    const page = await newPage();
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(USERS.editor);
+    await page.getByLabel('Password').fill('not-the-password-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong' }).waitFor();
+    assert.equal(await page.getByLabel('Email').inputValue(), USERS.editor);
+    await page.context().close();
+  });
+
+  test('a viewer sees the work but no control that changes it', async () => {
+    const editor = await newPage();
+    await signIn(editor, 'editor');
+    const project = await seedProject(editor, 'Viewed project');
+    await editor.context().close();
+
+    const page = await newPage();
+    await signIn(page, 'viewer');
+    assert.equal(await page.getByTestId('role').textContent(), 'Viewer');
+    assert.equal(await page.getByRole('button', { name: 'New project' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0);
+
+    await page.goto(`/projects/${project.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Viewed project' }).waitFor();
+    await assertText(taskRow(page, 'Write the deploy runbook').locator('.status'), 'Pending');
+    assert.equal(await page.getByTestId('status').count(), 0, 'the status can be changed');
+    assert.equal(await page.getByRole('button', { name: /Delete|Edit|Rename|Add/ }).count(), 0);
+    assert.equal(await page.locator('form').count(), 0);
+    await page.context().close();
+  });
+
+  test('an admin sees backups, users and the audit log; an editor cannot open them', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin');
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByRole('heading', { name: 'Backups' }).waitFor();
+    await page.locator('.table-audit tbody tr').first().waitFor();
+    await page.locator('.user-email', { hasText: USERS.viewer }).waitFor();
+    await page.context().close();
+
+    const editor = await newPage();
+    await signIn(editor, 'editor');
+    await editor.goto('/admin');
+    await editor.getByText('This page is for admins').waitFor();
+    await editor.context().close();
+  });
+
+  test('an API token’s secret is shown once and the token can be revoked', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Token name').fill('ci deploy');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = page.getByLabel('Token secret');
+    assert.match(await secret.inputValue(), /^lp_/);
+
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci deploy', exact: true }).waitFor();
+    assert.equal(await page.getByLabel('Token secret').count(), 0, 'the secret is shown again');
+    await page.getByRole('button', { name: 'Revoke token ci deploy' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
+    await page.getByRole('cell', { name: 'ci deploy', exact: true }).waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
+  test('signing out returns to the sign-in page', async () => {
+    const page = await newPage();
+    await signIn(page, 'viewer');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to LaunchPad' }).waitFor();
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Sign in to LaunchPad' }).waitFor();
+    await page.context().close();
+  });
+});
+
+describe('looks and access', () => {
+  test('text on the main screens meets WCAG AA contrast', async () => {
+    const page = await newPage();
+    await page.goto('/signin');
+    await page.getByRole('heading', { name: 'Sign in to LaunchPad' }).waitFor();
+    const screens = [['sign-in', await page.evaluate(contrastFailures)]];
+    await signIn(page, 'admin');
+    const project = await seedProject(page, 'Contrast project', ['Pending work', 'Late work']);
+    const [, late] = (await callApi(page, 'GET', `/projects/${project.id}`)).checklists[0].tasks;
+    await callApi(page, 'PATCH', `/projects/${project.id}/checklists/${late.checklistId}/tasks/${late.id}`, { dueDate: '2020-02-02', notes: 'Blocked on review' });
+    for (const [name, path, ready] of [
+      ['overview', '/', '.project-card'],
+      ['project', `/projects/${project.id}`, '.task'],
+      ['settings', '/settings', '#tokens-heading'],
+      ['admin', '/admin', '.table-audit'],
+    ]) {
+      await page.goto(path);
+      await page.locator(ready).first().waitFor();
+      screens.push([name, await page.evaluate(contrastFailures)]);
+    }
+    for (const [name, { checked, failures }] of screens) {
+      assert.ok(checked > 5, `${name}: only ${checked} text elements checked`);
+      assert.deepEqual(failures, [], `${name} has low-contrast text`);
+    }
+    await page.context().close();
+  });
+
+  test('no page broke its Content-Security-Policy or threw an error', () => {
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('screenshots', () => {
+  let showcase;
+  let featured;
+
+  before(async () => {
+    showcase = await startServer();
+    const page = await newPage(DESKTOP, showcase);
+    await signIn(page, 'editor');
+    featured = await seedShowcase(page);
+    await page.context().close();
+  });
+
+  after(async () => showcase?.stop());
+
+  for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    test(`the overview and a project at ${label} width, with nothing wider than the screen`, async () => {
+      const page = await newPage(viewport, showcase);
+      await signIn(page, 'editor');
+      await page.locator('.project-card').first().waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${label}.png`), fullPage: label === 'phone' });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the overview overflows');
+
+      await page.locator('.project-link', { hasText: featured.name }).click();
+      await page.locator('.checklist').first().waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, `project-${label}.png`), fullPage: true });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the project overflows');
+      await page.context().close();
+    });
+  }
+});
+
+/** Projects a real team might have, at different stages; returns the featured one. */
+async function seedShowcase(page) {
+  const plan = [
+    ['Checkout service', 'Card and wallet payments for the web shop.', 'maya.chen@example.com', [
+      ['Observability', [['Export request metrics', 'done'], ['Structured JSON logs', 'done'], ['Alert on error-budget burn', 'in_progress'], ['Trace the payment flow end to end']]],
+      ['Security review', [['Threat model the card vault', 'done'], ['Rotate the processor API keys', 'in_progress', '2020-03-01'], ['Triage the pen-test findings', 'pending', '2099-06-30']]],
+      ['Launch readiness', [['Load test at three times peak'], ['Write the rollback runbook', 'pending', '2020-04-15', 'Include the database migration rollback.']]],
+    ]],
+    ['Search indexer', 'Keeps product search fresh within a minute of a change.', 'omar.haddad@example.com', [
+      ['Reliability', [['Backfill job is idempotent', 'done'], ['Dead-letter queue with alerts', 'done'], ['Chaos test a node loss', 'done'], ['Capacity plan for the holidays', 'in_progress']]],
+      ['Operations', [['On-call rota and escalation', 'done'], ['Dashboards for lag and errors', 'done']]],
+    ]],
+    ['Mobile app v2', 'The rebuilt iOS and Android apps.', null, [
+      ['Store submission', [['Privacy labels reviewed'], ['Crash reporting wired up', 'in_progress'], ['Accessibility audit']]],
+    ]],
+    ['Internal admin portal', 'Support tooling for refunds and account recovery.', 'lee.park@example.com', [
+      ['Go-live', [['SSO with the staff directory', 'done'], ['Audit log for every refund', 'done'], ['Role review with support leads', 'done']]],
+    ]],
+  ];
+  let featured;
+  for (const [name, description, ownerEmail, lists] of plan) {
+    const project = await callApi(page, 'POST', '/projects', { name, description, ...(ownerEmail ? { ownerEmail } : {}) });
+    featured ??= project;
+    for (const [listName, tasks] of lists) {
+      const list = await callApi(page, 'POST', `/projects/${project.id}/checklists`, { name: listName });
+      for (const [title, status = 'pending', dueDate, notes] of tasks) {
+        const task = await callApi(page, 'POST', `/projects/${project.id}/checklists/${list.id}/tasks`,
+          { title, ...(dueDate ? { dueDate } : {}), ...(notes ? { notes } : {}) });
+        if (status !== 'pending') {
+          await callApi(page, 'PATCH', `/projects/${project.id}/checklists/${list.id}/tasks/${task.id}`, { status });
+        }
+      }
+    }
+  }
+  return featured;
+}
+
+async function assertText(locator, expected) {
+  const deadline = Date.now() + 10_000;
+  let actual;
+  while (Date.now() < deadline) {
+    actual = (await locator.textContent()).trim();
+    if (actual.includes(expected)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`expected “${expected}”, found “${actual}”`);
+}

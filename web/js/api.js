@@ -1,0 +1,96 @@
+// The one way the UI talks to the server: JSON over /api/v1 with the session
+// cookie. Failures become typed errors: ApiError carries the problem+json
+// body (and its per-field `errors`), ConnectionError means the server could
+// not be reached. Connection changes and lost sessions are announced on `events`.
+
+const BASE = '/api/v1';
+
+/** 'connection' (detail: {online}) and 'unauthorized' events. */
+export const events = new EventTarget();
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `The server answered ${status}.`);
+    this.status = status;
+    this.problem = problem ?? {};
+    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+  }
+}
+
+export class ConnectionError extends Error {
+  constructor() {
+    super('The server could not be reached. Nothing you typed is lost; try again when the connection is back.');
+  }
+}
+
+let online = true;
+function setOnline(value) {
+  if (value === online) return;
+  online = value;
+  events.dispatchEvent(new CustomEvent('connection', { detail: { online } }));
+}
+
+/** The cursor of a `Link: <…?cursor=X>; rel="next"` header, if any. */
+export function nextCursor(link) {
+  if (!link) return null;
+  for (const part of link.split(',')) {
+    const match = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
+    if (match) return new URL(match[1], location.origin).searchParams.get('cursor');
+  }
+  return null;
+}
+
+/**
+ * Sends one request. Returns { data, next } where `next` is the cursor of
+ * the following page when the answer is paginated.
+ */
+export async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  // Cookie-authenticated changes must prove they come from this site.
+  if (method !== 'GET') headers['X-Requested-With'] = 'launchpad';
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(BASE + path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    setOnline(false);
+    throw new ConnectionError();
+  }
+  setOnline(true);
+  const type = response.headers.get('content-type') ?? '';
+  const data = response.status !== 204 && type.includes('json')
+    ? await response.json().catch(() => null)
+    : null;
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && path !== '/auth/login') {
+      events.dispatchEvent(new CustomEvent('unauthorized'));
+    }
+    throw error;
+  }
+  return { data, next: nextCursor(response.headers.get('link')) };
+}
+
+export const api = {
+  get: (path) => request('GET', path),
+  post: (path, body) => request('POST', path, body ?? {}),
+  patch: (path, body) => request('PATCH', path, body),
+  del: (path) => request('DELETE', path),
+};
+
+/** Paths of the nested resources. */
+export const paths = {
+  project: (p) => `/projects/${encodeURIComponent(p)}`,
+  checklists: (p) => `${paths.project(p)}/checklists`,
+  checklist: (p, c) => `${paths.checklists(p)}/${encodeURIComponent(c)}`,
+  tasks: (p, c) => `${paths.checklist(p, c)}/tasks`,
+  task: (p, c, t) => `${paths.tasks(p, c)}/${encodeURIComponent(t)}`,
+};
+
+window.addEventListener('offline', () => setOnline(false));
+window.addEventListener('online', () => setOnline(true));
