@@ -22,7 +22,7 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 }
 
 /// What a client may ask.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     KeysStatus,
@@ -48,6 +48,29 @@ pub enum Request {
         email: String,
         name: String,
     },
+}
+
+/// Only the operation: a request may carry a password or an email.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.op())
+    }
+}
+
+impl Request {
+    /// The operation's name, safe to log.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Self::KeysStatus => "keys_status",
+            Self::StoreFacts => "store_facts",
+            Self::KeysRotate => "keys_rotate",
+            Self::KeysRewrap { .. } => "keys_rewrap",
+            Self::Backup { .. } => "backup",
+            Self::JournalExport { .. } => "journal_export",
+            Self::UserAdd { .. } => "user_add",
+            Self::TokenCreate { .. } => "token_create",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,7 +127,8 @@ pub async fn serve(listener: UnixListener, store: Store) {
                     return;
                 }
             };
-            tracing::info!(request = ?request, "admin request");
+            // The operation only: requests carry passwords and emails.
+            tracing::info!(op = request.op(), "admin request");
             let (progress, mut updates) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
             let work = handle(&store, request, progress);
             tokio::pin!(work);

@@ -151,8 +151,14 @@ impl Metrics {
         Ok(metrics)
     }
 
-    /// Records one answered request.
+    /// Records one answered request. Any method outside the standard set
+    /// counts as `OTHER`: a client may send any token, and each new label
+    /// value would be a new series kept forever.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        const KNOWN: [&str; 9] = [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+        ];
+        let method = KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER");
         let status = status.to_string();
         self.requests
             .with_label_values(&[method, route, status.as_str()])

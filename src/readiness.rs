@@ -20,7 +20,9 @@ pub struct Check {
     /// `store`, `disk`, `data_key`, `backup`, `config` or `admin`.
     pub name: &'static str,
     pub ok: bool,
-    /// What was found, or what is wrong and what to do.
+    /// What was found, or what is wrong and what to do; left out for
+    /// callers outside `metrics.allowed_networks`.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
 

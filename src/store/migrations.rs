@@ -172,20 +172,40 @@ pub fn run(db: &redb::Database, ring: &Keyring) -> Result<u32, StoreError> {
             step = step.description,
             "applying migration"
         );
-        // A migration over a large store may outlast systemd's start timeout.
-        crate::service::extend_start(
-            std::time::Duration::from_secs(120),
-            &format!("applying migration {}: {}", step.version, step.description),
-        );
-        let tx = db.begin_write()?;
-        (step.apply)(&tx, ring)?;
-        tx.open_table(META)?.insert(
-            meta_key::SCHEMA_VERSION,
-            step.version.to_be_bytes().as_slice(),
-        )?;
-        tx.commit()?;
+        let status = format!("applying migration {}: {}", step.version, step.description);
+        keep_start_alive(&status, || -> Result<(), StoreError> {
+            let tx = db.begin_write()?;
+            (step.apply)(&tx, ring)?;
+            tx.open_table(META)?.insert(
+                meta_key::SCHEMA_VERSION,
+                step.version.to_be_bytes().as_slice(),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })?;
     }
     Ok(start)
+}
+
+/// Runs `work` while asking systemd for more start time every 20 s, so a
+/// migration over a large store is never cut short by `TimeoutStartSec`.
+fn keep_start_alive<T>(status: &str, work: impl FnOnce() -> T) -> T {
+    const EXTRA: std::time::Duration = std::time::Duration::from_secs(60);
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                crate::service::extend_start(EXTRA, status);
+                match finished.recv_timeout(EXTRA / 3) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            }
+        });
+        let result = work();
+        drop(done);
+        result
+    })
 }
 
 #[cfg(test)]

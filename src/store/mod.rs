@@ -317,7 +317,7 @@ impl Store {
     /// and durable right now, and that the next time redb must grow its
     /// file the filesystem will take it (readiness, the watchdog).
     pub async fn probe(&self) -> Result<(), StoreError> {
-        self.writer.submit(|_| Ok(())).await?;
+        self.writer.probe().await?;
         let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
         tokio::task::spawn_blocking(move || probe_folder(&folder))
             .await

@@ -56,8 +56,16 @@ type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (Reply, bool) + Send>;
 /// Work that needs the database to itself, outside any batch (key rotation).
 type Exclusive = Box<dyn FnOnce(&Database) + Send>;
 
+/// Whether a queued job changes data. Probes commit nothing, so they leave
+/// the generation (and every cached response) alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Changes,
+    Probe,
+}
+
 enum Command {
-    Change(Job),
+    Change(Job, Effect),
     Exclusive(Exclusive),
     Shutdown(oneshot::Sender<()>),
 }
@@ -108,6 +116,20 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        self.queue_job(change, Effect::Changes).await
+    }
+
+    /// Joins the next batch with nothing to change and waits for its
+    /// durable commit: the store is writable right now.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        self.queue_job(|_| Ok(()), Effect::Probe).await
+    }
+
+    async fn queue_job<T, F>(&self, change: F, effect: Effect) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |ctx| {
             let result = change(ctx);
@@ -124,7 +146,7 @@ impl Writer {
             (reply, poisoned)
         });
         self.queue
-            .send(Command::Change(job))
+            .send(Command::Change(job, effect))
             .await
             .map_err(|_| StoreError::Closed)?;
         answered.await.map_err(|_| StoreError::Closed)?
@@ -166,19 +188,19 @@ fn run(
     mut ids: IdMinter,
     options: WriterOptions,
 ) -> Option<oneshot::Sender<()>> {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<(Job, Effect)> = Vec::with_capacity(MAX_BATCH);
     let mut stop: Option<oneshot::Sender<()>> = None;
     let mut exclusive: Option<Exclusive> = None;
     while stop.is_none() {
         match inbox.blocking_recv() {
-            Some(Command::Change(job)) => batch.push(job),
+            Some(Command::Change(job, effect)) => batch.push((job, effect)),
             Some(Command::Exclusive(work)) => exclusive = Some(work),
             Some(Command::Shutdown(done)) => stop = Some(done),
             None => break,
         }
         while batch.len() < MAX_BATCH && stop.is_none() && exclusive.is_none() {
             match inbox.try_recv() {
-                Ok(Command::Change(job)) => batch.push(job),
+                Ok(Command::Change(job, effect)) => batch.push((job, effect)),
                 Ok(Command::Exclusive(work)) => exclusive = Some(work),
                 Ok(Command::Shutdown(done)) => stop = Some(done),
                 Err(_) => break,
@@ -202,12 +224,13 @@ fn commit_batch(
     db: &Database,
     ring: &Keyring,
     generation: &AtomicU64,
-    batch: &mut Vec<Job>,
+    batch: &mut Vec<(Job, Effect)>,
     ids: &mut IdMinter,
     options: &WriterOptions,
 ) {
     let started = Instant::now();
     let size = batch.len();
+    let changes = batch.iter().any(|(_, effect)| *effect == Effect::Changes);
     let mut replies = Vec::with_capacity(size);
     let outcome = (|| -> Result<(), CommitFailed> {
         let mut tx = db.begin_write().map_err(failed)?;
@@ -221,7 +244,7 @@ fn commit_batch(
                 now: now_millis(),
                 ids,
             };
-            for job in batch.drain(..) {
+            for (job, _) in batch.drain(..) {
                 let (reply, bad) = job(&mut ctx);
                 replies.push(reply);
                 poisoned |= bad;
@@ -250,7 +273,7 @@ fn commit_batch(
         elapsed_us = started.elapsed().as_micros() as u64,
         "batch committed"
     );
-    if outcome.is_ok() {
+    if outcome.is_ok() && changes {
         // Before any caller hears back, so a cached read never hides an
         // acknowledged write.
         generation.fetch_add(1, Ordering::Release);

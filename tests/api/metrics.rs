@@ -191,3 +191,62 @@ async fn a_short_metrics_password_is_refused_naming_the_key() {
     assert!(text.contains("metrics.password"), "{text}");
     assert!(!text.contains("short\""), "the secret is masked: {text}");
 }
+
+#[tokio::test]
+async fn metrics_refuse_a_request_relayed_by_a_proxy_even_from_loopback() {
+    let app = spawn_app_with(&[]).await;
+
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let response = app
+            .client
+            .get(app.url("/metrics"))
+            .header(header, "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{header}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_http_methods_share_one_other_label_instead_of_new_series() {
+    let app = spawn_app_with(&[]).await;
+    for method in ["FOO1", "FOO2", "BREW"] {
+        app.client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url("/api/v1/projects"),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let scrape = app.get("/metrics").await.text().await.unwrap();
+
+    assert!(
+        !scrape.contains("FOO1") && !scrape.contains("BREW"),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains(r#"method="OTHER",route="/api/v1/projects""#),
+        "{scrape}"
+    );
+}
+
+#[tokio::test]
+async fn ready_shows_check_details_only_to_the_operator_networks() {
+    let outsider = spawn_app_with(&[("LAUNCHPAD_METRICS_ALLOWED_NETWORKS", "10.0.0.0/8")]).await;
+    let operator = spawn_app_with(&[]).await;
+
+    let hidden: serde_json::Value = outsider.get("/ready").await.json().await.unwrap();
+    let shown: serde_json::Value = operator.get("/ready").await.json().await.unwrap();
+
+    assert_eq!(hidden["status"], "ready");
+    for check in hidden["checks"].as_array().unwrap() {
+        assert!(check["name"].is_string() && check["ok"] == true);
+        assert!(check.get("detail").is_none(), "{check}");
+    }
+    assert!(shown["checks"][0]["detail"].is_string());
+}

@@ -220,3 +220,27 @@ async fn ready_fails_the_store_check_when_the_data_folder_refuses_writes_and_rec
     );
     assert_eq!(ready(&app).await.0, StatusCode::OK, "it recovers");
 }
+
+#[tokio::test]
+async fn readiness_probes_do_not_invalidate_cached_api_responses() {
+    let app = spawn_app_with(&[]).await;
+    let first = app.get("/api/v1/projects").await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+
+    for _ in 0..3 {
+        assert_eq!(ready(&app).await.0, StatusCode::OK);
+    }
+    let again = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        again.status(),
+        StatusCode::NOT_MODIFIED,
+        "a probe changed the ETag"
+    );
+}

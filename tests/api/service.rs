@@ -128,6 +128,8 @@ fn the_watchdog_goes_hungry_while_the_store_probe_fails_and_is_fed_again_after()
     drop(server);
 }
 
+const ADDED_PASSWORD: &str = "added-user-password-sentinel-5e7a";
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -175,6 +177,23 @@ fn log_file_holds_every_request_as_json_and_no_personal_data_or_password() {
     let logs = dir.path().join("logs");
     let mut server = serve_logging_to(&dir.path().join("data"), &logs.join("launchpad.log"));
     seed(&server, 20);
+    // Through the admin socket, whose requests carry an email and a password.
+    let added = std::process::Command::new(binary())
+        .args([
+            "user",
+            "add",
+            "--email",
+            EMAIL_SENTINEL,
+            "--role",
+            "viewer",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env_clear()
+        .env("LAUNCHPAD_PASSWORD", ADDED_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
     let password = "wrong-password-sentinel-93c1";
     http(
         "POST",
@@ -217,7 +236,11 @@ fn log_file_holds_every_request_as_json_and_no_personal_data_or_password() {
             .iter()
             .any(|e| e["fields"]["message"] == "stopped; the store is closed")
     );
-    for secret in [EMAIL_SENTINEL, NOTES_SENTINEL, password] {
+    assert!(
+        events.iter().any(|e| e["fields"]["op"] == "user_add"),
+        "the admin request is logged by its operation"
+    );
+    for secret in [EMAIL_SENTINEL, NOTES_SENTINEL, password, ADDED_PASSWORD] {
         assert!(!text.contains(secret), "{secret} leaked into the log file");
     }
 }

@@ -1,12 +1,14 @@
 //! `/metrics`: the Prometheus scrape, for allowed networks only.
 //!
-//! Anyone else gets the same 404 as an unknown path, so the endpoint does
-//! not advertise itself. The peer address is the TCP peer, never a
-//! forwarded header: a load balancer in the allowlist would otherwise let
-//! the internet in. With `metrics.username`/`metrics.password` set, a
-//! scrape also needs those basic-auth credentials.
+//! Anyone else gets a 404 problem. The peer address is the TCP peer, never a
+//! forwarded header, and a request that came through a proxy (a trusted
+//! proxy's address, or any forwarding header) is refused too: a load
+//! balancer or reverse proxy inside the allowlist would otherwise relay the
+//! internet in. With `metrics.username`/`metrics.password` set, a scrape
+//! also needs those basic-auth credentials.
 
 use crate::config::OpsSettings;
+use crate::http::access::AccessState;
 use crate::http::error::ApiError;
 use crate::metrics::Metrics;
 use crate::readiness::Checker;
@@ -24,13 +26,11 @@ use sha2::{Digest, Sha256};
 pub async fn scrape(
     req: HttpRequest,
     ops: web::Data<OpsSettings>,
+    access: web::Data<AccessState>,
     metrics: web::Data<Metrics>,
     checker: web::Data<Checker>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed = req
-        .peer_addr()
-        .is_some_and(|peer| ops.metrics_allowed(peer.ip()));
-    if !allowed {
+    if !from_operator_network(&req, &ops, &access) {
         return Err(ApiError::NoRoute);
     }
     if let Some(auth) = &ops.metrics_auth
@@ -43,6 +43,18 @@ pub async fn scrape(
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render(&checker).await))
+}
+
+/// Whether the request comes straight from a network allowed to read
+/// operational detail (`metrics.allowed_networks`), not through a proxy.
+pub fn from_operator_network(req: &HttpRequest, ops: &OpsSettings, access: &AccessState) -> bool {
+    const FORWARDING: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
+    let Some(peer) = req.peer_addr().map(|p| p.ip()) else {
+        return false;
+    };
+    ops.metrics_allowed(peer)
+        && !access.settings.trusted_proxies.contains(&peer)
+        && !FORWARDING.iter().any(|h| req.headers().contains_key(*h))
 }
 
 /// Compares digests, so the time taken says nothing about the password.
