@@ -98,6 +98,16 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// A conditional GET: 304 while `etag` still names what would be sent.
+    pub async fn get_if_none_match(&self, path: &str, etag: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.client
             .delete(self.url(path))
@@ -223,6 +233,17 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
 }
 
 /// The fields named in a problem's `errors`.
+/// The names of the failing checks in a `/ready` body.
+pub fn failing_checks(ready: &Value) -> Vec<String> {
+    ready["checks"]
+        .as_array()
+        .expect("a checks list")
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 pub fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()

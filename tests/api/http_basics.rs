@@ -162,21 +162,9 @@ async fn reads_carry_an_etag_that_answers_304_until_a_write_lands() {
     let first = app.get("/api/v1/projects").await;
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
 
-    let unchanged = app
-        .client
-        .get(app.url("/api/v1/projects"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let unchanged = app.get_if_none_match("/api/v1/projects", &etag).await;
     app.create_project("Changes everything").await;
-    let changed = app
-        .client
-        .get(app.url("/api/v1/projects"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = app.get_if_none_match("/api/v1/projects", &etag).await;
 
     assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(changed.status(), StatusCode::OK);
@@ -288,14 +276,7 @@ fn ready_answers_503_in_production_until_an_admin_exists_and_a_backup_is_taken()
     );
     let (code, body) = ready(&server);
     assert_eq!(code, "503", "production wants a backup within 26 h: {body}");
-    let failing: Vec<&str> = body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["ok"] == false)
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(failing, ["backup"], "{body}");
+    assert_eq!(crate::helpers::failing_checks(&body), ["backup"], "{body}");
     let backups = dir.path().join("backups");
     std::fs::create_dir(&backups).unwrap();
     let backup = std::process::Command::new(binary())

@@ -1,7 +1,7 @@
 //! `/ready`: every check, each made to fail through the real surface, with
 //! its 503 and its reason.
 
-use crate::helpers::{TestApp, binary, spawn_app_with};
+use crate::helpers::{TestApp, binary, failing_checks, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::Command;
@@ -28,14 +28,7 @@ async fn only_failing(app: &TestApp, name: &str, reason: &str) -> Value {
     let (status, body) = ready(app).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "not ready");
-    let failing: Vec<&str> = body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["ok"] == false)
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(failing, [name], "{body}");
+    assert_eq!(failing_checks(&body), [name], "{body}");
     let detail = check(&body, name)["detail"].as_str().unwrap().to_owned();
     assert!(detail.contains(reason), "{name}: {detail}");
     body
@@ -230,13 +223,7 @@ async fn readiness_probes_do_not_invalidate_cached_api_responses() {
     for _ in 0..3 {
         assert_eq!(ready(&app).await.0, StatusCode::OK);
     }
-    let again = app
-        .client
-        .get(app.url("/api/v1/projects"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = app.get_if_none_match("/api/v1/projects", &etag).await;
 
     assert_eq!(
         again.status(),
