@@ -17,6 +17,12 @@ fn stderr(output: &std::process::Output) -> String {
 }
 
 /// The path `backup` printed.
+/// Asserts the command failed with exit code 1 and said `reason` on stderr.
+fn failed_saying(output: &std::process::Output, reason: &str) {
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
+    assert!(stderr(output).contains(reason), "{}", stderr(output));
+}
+
 fn written(output: &std::process::Output) -> PathBuf {
     let text = stdout(output);
     let line = text
@@ -172,23 +178,13 @@ fn an_encrypted_backup_needs_its_identity_to_verify() {
         "the file is not encrypted"
     );
     let without = run(&["verify"], &data, &[file.to_str().unwrap()]);
-    assert_eq!(without.status.code(), Some(1));
-    assert!(
-        stderr(&without).contains("--decrypt-with"),
-        "{}",
-        stderr(&without)
-    );
+    failed_saying(&without, "--decrypt-with");
     let wrong = run(
         &["verify", "--decrypt-with", stranger.to_str().unwrap()],
         &data,
         &[file.to_str().unwrap()],
     );
-    assert_eq!(wrong.status.code(), Some(1));
-    assert!(
-        stderr(&wrong).contains("cannot decrypt"),
-        "{}",
-        stderr(&wrong)
-    );
+    failed_saying(&wrong, "cannot decrypt");
     let right = run(
         &["verify", "--decrypt-with", backup_id.to_str().unwrap()],
         &data,
@@ -242,18 +238,8 @@ fn refused(data: &Path, file: &Path, damage: impl FnOnce(&mut Vec<u8>), reason: 
     let verify = run(&["verify"], data, &[bad.to_str().unwrap()]);
     let restore = run(&["restore", "--force"], data, &[bad.to_str().unwrap()]);
 
-    assert_eq!(verify.status.code(), Some(1));
-    assert!(
-        stderr(&verify).contains(reason),
-        "verify said: {}",
-        stderr(&verify)
-    );
-    assert_eq!(restore.status.code(), Some(1));
-    assert!(
-        stderr(&restore).contains(reason),
-        "restore said: {}",
-        stderr(&restore)
-    );
+    failed_saying(&verify, reason);
+    failed_saying(&restore, reason);
     assert_eq!(sha(&live(data)), before, "the live store changed");
     let leftovers: Vec<_> = std::fs::read_dir(data)
         .unwrap()
@@ -323,12 +309,7 @@ fn a_backup_whose_key_the_identity_cannot_unwrap_is_refused_by_restore() {
         &[file.to_str().unwrap()],
     );
 
-    assert_eq!(restore.status.code(), Some(1));
-    assert!(
-        stderr(&restore).contains("cannot unwrap"),
-        "{}",
-        stderr(&restore)
-    );
+    failed_saying(&restore, "cannot unwrap");
     assert_eq!(sha(&live(&data)), before);
 }
 
@@ -339,12 +320,7 @@ fn restore_refuses_while_a_server_holds_the_store_and_says_how_to_stop_it() {
 
     let restore = run(&["restore", "--force"], &data, &[file.to_str().unwrap()]);
 
-    assert_eq!(restore.status.code(), Some(1));
-    assert!(
-        stderr(&restore).contains("stop it first"),
-        "{}",
-        stderr(&restore)
-    );
+    failed_saying(&restore, "stop it first");
 }
 
 #[test]
@@ -697,12 +673,7 @@ fn a_tampered_journal_is_refused_and_nothing_is_applied() {
 
     let replay = run(&["journal", "replay"], &data, &[journal.to_str().unwrap()]);
 
-    assert_eq!(replay.status.code(), Some(1));
-    assert!(
-        stderr(&replay).contains("nothing applied"),
-        "{}",
-        stderr(&replay)
-    );
+    failed_saying(&replay, "nothing applied");
     assert_eq!(sha(&live(&data)), before);
 }
 
@@ -732,12 +703,7 @@ fn replaying_to_a_time_before_the_restored_snapshot_is_refused() {
         &[journal.to_str().unwrap()],
     );
 
-    assert_eq!(replay.status.code(), Some(1));
-    assert!(
-        stderr(&replay).contains("before the snapshot"),
-        "{}",
-        stderr(&replay)
-    );
+    failed_saying(&replay, "before the snapshot");
     assert_eq!(sha(&live(&data)), before);
 }
 
