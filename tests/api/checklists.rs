@@ -1,4 +1,4 @@
-use crate::helpers::{error_fields, problem, spawn_empty_app};
+use crate::helpers::{error_fields, not_found_naming, problem, spawn_empty_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -132,10 +132,7 @@ async fn a_checklist_under_a_missing_project_is_a_404_naming_the_project() {
     ];
 
     for response in responses {
-        assert_eq!(
-            error_fields(&problem(response, StatusCode::NOT_FOUND).await),
-            ["projectId"]
-        );
+        not_found_naming(response, "projectId").await;
     }
 }
 
@@ -157,14 +154,8 @@ async fn a_missing_checklist_in_an_existing_project_is_a_404_naming_the_checklis
         .delete(&format!("/api/v1/projects/{pid}/checklists/{MISSING}"))
         .await;
 
-    assert_eq!(
-        error_fields(&problem(patch, StatusCode::NOT_FOUND).await),
-        ["checklistId"]
-    );
-    assert_eq!(
-        error_fields(&problem(delete, StatusCode::NOT_FOUND).await),
-        ["checklistId"]
-    );
+    not_found_naming(patch, "checklistId").await;
+    not_found_naming(delete, "checklistId").await;
 }
 
 #[tokio::test]
@@ -187,10 +178,7 @@ async fn a_checklist_is_not_reachable_through_another_project() {
         .delete(&format!("/api/v1/projects/{other}/checklists/{cid}"))
         .await;
 
-    assert_eq!(
-        error_fields(&problem(response, StatusCode::NOT_FOUND).await),
-        ["checklistId"]
-    );
+    not_found_naming(response, "checklistId").await;
     let project: Value = app
         .get(&format!("/api/v1/projects/{owner}"))
         .await

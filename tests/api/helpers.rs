@@ -233,6 +233,14 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
 }
 
 /// The fields named in a problem's `errors`.
+/// Asserts a 404 problem whose one error names `field` (the missing parent or record).
+pub async fn not_found_naming(response: Response, field: &str) {
+    assert_eq!(
+        error_fields(&problem(response, StatusCode::NOT_FOUND).await),
+        [field]
+    );
+}
+
 /// The names of the failing checks in a `/ready` body.
 pub fn failing_checks(ready: &Value) -> Vec<String> {
     ready["checks"]

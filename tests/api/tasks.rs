@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, error_fields, problem, spawn_empty_app};
+use crate::helpers::{TestApp, error_fields, not_found_naming, problem, spawn_empty_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -167,14 +167,8 @@ async fn a_missing_parent_or_task_is_a_404_naming_which() {
         .patch_json(&format!("{path}/{MISSING}"), &json!({ "status": "done" }))
         .await;
     let delete = app.delete(&format!("{path}/{MISSING}")).await;
-    assert_eq!(
-        error_fields(&problem(patch, StatusCode::NOT_FOUND).await),
-        ["taskId"]
-    );
-    assert_eq!(
-        error_fields(&problem(delete, StatusCode::NOT_FOUND).await),
-        ["taskId"]
-    );
+    not_found_naming(patch, "taskId").await;
+    not_found_naming(delete, "taskId").await;
 }
 
 #[tokio::test]
