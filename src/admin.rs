@@ -206,7 +206,7 @@ async fn online_backup(
         .map(|r| Recipient::parse(&r))
         .transpose()
         .map_err(|e| e.to_string())?;
-    let db = store.database();
+    let db = store.database().map_err(|e| e.to_string())?;
     let report = tokio::task::spawn_blocking(move || {
         let tick = move |done, total| {
             let _ = progress.send((done, total));

@@ -1,6 +1,6 @@
 //! Talking to systemd (`Type=notify`): `READY=1` once the store is open and
 //! the listener bound, `STOPPING=1` when a stop begins, `WATCHDOG=1` while
-//! the store probe passes, and `EXTEND_TIMEOUT_USEC` while long start-up
+//! the store's writer answers, and `EXTEND_TIMEOUT_USEC` while long start-up
 //! work (migrations) runs. Outside systemd, without `NOTIFY_SOCKET`, every
 //! call does nothing.
 
@@ -28,6 +28,11 @@ pub fn extend_start(extra: Duration, status: &str) {
         NotifyState::ExtendTimeoutUsec(usec),
         NotifyState::Status(status),
     ]);
+}
+
+/// A status line for `systemctl status`.
+pub fn status(status: &str) {
+    notify(&[NotifyState::Status(status)]);
 }
 
 pub fn watchdog_alive() {

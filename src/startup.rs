@@ -156,9 +156,10 @@ impl Application {
         } = self;
         let handle = server.handle();
         // The store is open and the listener bound: systemd may route traffic.
-        crate::service::ready(&format!("serving on port {port}"));
+        let serving = format!("serving on port {port}");
+        crate::service::ready(&serving);
         let watchdog = crate::service::watchdog_interval()
-            .map(|interval| tokio::spawn(feed_watchdog(checker, interval)));
+            .map(|interval| tokio::spawn(feed_watchdog(checker, interval, serving)));
         tokio::pin!(server);
         let served = tokio::select! {
             served = &mut server => served,
@@ -182,25 +183,52 @@ impl Application {
     }
 }
 
-/// Pings systemd's watchdog at half its interval, but only while the store
-/// probe passes: a store that cannot commit gets the service restarted.
-async fn feed_watchdog(checker: Checker, interval: std::time::Duration) {
+/// Pings systemd's watchdog at half its interval while the store's writer
+/// answers its probe. The watchdog is for a hung process: a writer that
+/// answers "the disk is full" is alive and recovers by itself once space is
+/// back, which a restart would not speed up (and a start on a full disk may
+/// not even manage), so it keeps being fed and the outage shows in
+/// `systemctl status` and `/ready` instead.
+async fn feed_watchdog(checker: Checker, interval: std::time::Duration, serving: String) {
     let mut ticks = tokio::time::interval(interval / 2);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut was_ok = true;
+    let mut was = Probe::Commits;
     loop {
         ticks.tick().await;
-        let check = checker.store_check().await;
-        if check.ok {
+        let now = match tokio::time::timeout(interval, checker.store().probe()).await {
+            Ok(Ok(())) => Probe::Commits,
+            Ok(Err(e)) if e.outage().is_some() => Probe::Outage(e.to_string()),
+            Ok(Err(e)) => Probe::Hung(e.to_string()),
+            Err(_) => Probe::Hung(format!("no answer within {} ms", interval.as_millis())),
+        };
+        if !matches!(now, Probe::Hung(_)) {
             crate::service::watchdog_alive();
-        } else if was_ok {
-            tracing::error!(detail = %check.detail, "the store probe failed; the systemd watchdog is no longer fed");
         }
-        if check.ok && !was_ok {
-            tracing::info!("the store probe passes again; feeding the systemd watchdog");
+        if now != was {
+            match &now {
+                Probe::Commits => {
+                    tracing::info!("the store probe passes again");
+                    crate::service::status(&serving);
+                }
+                Probe::Outage(why) => crate::service::status(&format!("not ready: {why}")),
+                Probe::Hung(why) => tracing::error!(
+                    detail = %why,
+                    "the store writer does not answer; the systemd watchdog is no longer fed"
+                ),
+            }
         }
-        was_ok = check.ok;
+        was = now;
     }
+}
+
+/// What the watchdog's store probe found.
+#[derive(Debug, PartialEq, Eq)]
+enum Probe {
+    Commits,
+    /// The writer answered that the store is down (a full disk).
+    Outage(String),
+    /// The writer did not answer, or failed in a way it does not handle.
+    Hung(String),
 }
 
 /// On a development store without users, creates `admin@localhost` with a

@@ -87,8 +87,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The store cannot take writes for now (a full disk, a re-open, a stop).
     #[error("the store is unavailable")]
-    Unavailable,
+    Unavailable { disk_full: bool },
     #[error("unauthenticated: {0}")]
     Unauthorized(String),
     #[error("forbidden: {0}")]
@@ -161,10 +162,19 @@ impl ApiError {
                 "send the request body as JSON with Content-Type: application/json".to_owned(),
                 Vec::new(),
             ),
-            Self::Unavailable => (
+            Self::Unavailable { disk_full: true } => (
+                "disk-full",
+                "Service unavailable",
+                format!(
+                    "the disk holding the store is full, so nothing was written; retry in {DISK_FULL_RETRY_SECS} s (the service recovers by itself once space is freed)"
+                ),
+                Vec::new(),
+            ),
+            Self::Unavailable { disk_full: false } => (
                 "unavailable",
                 "Service unavailable",
-                "the store cannot accept writes right now; retry shortly".to_owned(),
+                "the store cannot accept writes right now; nothing was written; retry shortly"
+                    .to_owned(),
                 Vec::new(),
             ),
             Self::Unauthorized(why) => ("unauthorized", "Unauthorized", why.clone(), Vec::new()),
@@ -205,7 +215,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -220,8 +230,8 @@ impl ResponseError for ApiError {
             // Runs inside the request span, so the log line carries the request id.
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        if let Self::Unavailable = self {
-            tracing::warn!("request refused: the store is unavailable");
+        if let Self::Unavailable { disk_full } = self {
+            tracing::warn!(disk_full, "request refused: the store is unavailable");
         }
         let problem = self.problem();
         let mut response = HttpResponse::build(self.status_code())
@@ -241,12 +251,22 @@ impl ResponseError for ApiError {
                     .headers_mut()
                     .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            Self::Unavailable { disk_full } => {
+                let secs = if *disk_full { DISK_FULL_RETRY_SECS } else { 1 };
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
             _ => {}
         }
         response.extensions_mut().insert(problem);
         response
     }
 }
+
+/// What a client is told to wait after a write refused for a full disk:
+/// long enough not to hammer a service an operator is rescuing.
+const DISK_FULL_RETRY_SECS: u64 = 5;
 
 /// Whole seconds to wait, at least one.
 fn retry_secs(wait: std::time::Duration) -> u64 {
@@ -258,8 +278,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(missing) => Self::NotFound(missing),
             StoreError::Conflict(why) => Self::Conflict(why),
-            StoreError::Closed | StoreError::Unavailable(_) => Self::Unavailable,
-            other => Self::Internal(anyhow::Error::new(other)),
+            StoreError::Closed => Self::Unavailable { disk_full: false },
+            // A refused write, or an I/O error a read met (a full disk among them).
+            other => match other.outage() {
+                Some(outage) => Self::Unavailable {
+                    disk_full: outage.is_disk_full(),
+                },
+                None => Self::Internal(anyhow::Error::new(other)),
+            },
         }
     }
 }

@@ -536,7 +536,7 @@ impl super::Store {
         f: impl FnOnce(&redb::ReadTransaction, &Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         use redb::ReadableDatabase;
-        let tx = self.db.begin_read()?;
+        let tx = self.db.get()?.begin_read()?;
         let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
         f(&tx, &ring)
     }

@@ -8,12 +8,14 @@
 pub mod accounts;
 pub mod classification;
 mod demo;
+pub mod error;
 pub mod journal;
 pub mod keys;
 pub mod migrations;
 mod ops;
 mod read;
 pub mod records;
+mod slot;
 pub mod stats;
 pub mod tables;
 mod writer;
@@ -24,6 +26,7 @@ use crate::domain::{
     Task, TaskChanges, TaskId,
 };
 use accounts::AuditContext;
+pub use error::{Missing, Outage, StoreError};
 use read::Tables;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
@@ -33,83 +36,6 @@ pub use writer::{MAX_BATCH, WriterOptions};
 
 /// The store file's name inside the data folder.
 pub const FILE_NAME: &str = "launchpad.redb";
-
-/// Which record a request named that does not exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
-    Project(ProjectId),
-    Checklist(ChecklistId),
-    Task(TaskId),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0:?} not found")]
-    NotFound(Missing),
-    #[error("the store at {0} is held by another process (is `launchpad serve` running?)")]
-    Locked(PathBuf),
-    #[error(
-        "the store's schema version {found} is newer than this binary supports ({supported}); run a newer launchpad or restore a backup taken by this version"
-    )]
-    TooNew { found: u32, supported: u32 },
-    #[error(
-        "the store at {0} was not closed cleanly and needs the repair that `launchpad serve` runs at start; start the service once (or run `launchpad migrate`) and look again"
-    )]
-    NeedsRepair(PathBuf),
-    #[error("the store is shutting down")]
-    Closed,
-    #[error("the store could not commit: {0}")]
-    Unavailable(String),
-    #[error("the store holds a record it cannot read: {0}")]
-    Corrupt(String),
-    #[error("storage error: {0}")]
-    Storage(#[from] redb::Error),
-    #[error("{0}")]
-    Io(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Key(KeyError),
-    #[error(
-        "the store's data key {fingerprint} is wrapped for {recipients:?}, but the identity {path} (public key {recipient}) cannot unwrap it.\nlikely cause: the wrong identity file, or a store copied from another installation.\nfix: point --identity or LAUNCHPAD_IDENTITY_FILE at the identity whose public key is listed above (see runbooks/lost-identity.md). nothing was changed"
-    )]
-    IdentityMismatch {
-        path: PathBuf,
-        recipient: String,
-        fingerprint: String,
-        recipients: Vec<String>,
-    },
-    #[error(
-        "the store's data key {fingerprint} is wrapped for {recipients:?}, but there is no identity file at {path}.\nfix: restore that identity file, or point --identity or LAUNCHPAD_IDENTITY_FILE at it (see runbooks/lost-identity.md). nothing was changed"
-    )]
-    IdentityMissing {
-        path: PathBuf,
-        fingerprint: String,
-        recipients: Vec<String>,
-    },
-}
-
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                Self::Storage(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::TableError,
-    redb::StorageError,
-    redb::TransactionError,
-    redb::CommitError
-);
-
-impl From<redb::DatabaseError> for StoreError {
-    fn from(e: redb::DatabaseError) -> Self {
-        Self::Storage(e.into())
-    }
-}
 
 /// Where the age identity comes from and what may be done about it.
 #[derive(Debug, Clone)]
@@ -135,7 +61,7 @@ pub struct StoreOptions {
 /// A handle to the open store; cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<slot::DbSlot>,
     keys: Arc<RwLock<Keyring>>,
     /// Bumped after every commit; equal generations mean identical data.
     generation: Arc<AtomicU64>,
@@ -175,9 +101,9 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        let db = Arc::new(open_database(&path, options.cache_bytes)?);
+        let db = open_database(&path, options.cache_bytes)?;
         check_version(migrations::current_version(&db)?)?;
-        let stored = keys::read(db.as_ref())?;
+        let stored = keys::read(&db)?;
         let identity = load_identity(&options.identity, stored.as_ref().map(|(info, _)| info))?;
         let ring = match &stored {
             Some((info, wrapped)) => keys::unlock(info, wrapped, &identity)?,
@@ -187,6 +113,7 @@ impl Store {
         if from < migrations::latest_version() {
             tracing::info!(from, to = migrations::latest_version(), "store migrated");
         }
+        let db = Arc::new(slot::DbSlot::new(db, path.clone(), options.cache_bytes));
         let keys = Arc::new(RwLock::new(ring));
         let generation = Arc::new(AtomicU64::new(0));
         let commit_seconds = prometheus::Histogram::with_opts(
@@ -245,13 +172,10 @@ impl Store {
     /// caller may reopen the store as soon as this returns.
     pub async fn close(self) {
         self.writer.shutdown().await;
-        for _ in 0..500 {
-            if Arc::strong_count(&self.db) == 1 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        if Arc::strong_count(&self.db) > 1 {
+        let slot = Arc::clone(&self.db);
+        let taken =
+            tokio::task::spawn_blocking(move || slot.take(std::time::Duration::from_secs(5))).await;
+        if !matches!(taken, Ok(slot::Taken::Closed | slot::Taken::Empty)) {
             tracing::warn!("the store is still in use; it closes when the last read ends");
         }
     }
@@ -262,7 +186,7 @@ impl Store {
             &Tables<'_, redb::ReadOnlyTable<u128, &'static [u8]>, CompositeTable, CompositeTable>,
         ) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self.db.begin_read()?;
+        let tx = self.db.get()?.begin_read()?;
         let projects = tx.open_table(tables::PROJECTS)?;
         let checklists = tx.open_table(tables::CHECKLISTS)?;
         let tasks = tx.open_table(tables::TASKS)?;
@@ -276,8 +200,8 @@ impl Store {
     }
 
     /// The database, for work that reads it whole (a backup's snapshot).
-    pub fn database(&self) -> Arc<Database> {
-        Arc::clone(&self.db)
+    pub fn database(&self) -> Result<Arc<Database>, StoreError> {
+        self.db.get()
     }
 
     /// Records a successful backup in the meta table.
@@ -289,12 +213,12 @@ impl Store {
 
     /// Schema, key and last backup, for `launchpad diagnose`.
     pub fn facts(&self) -> Result<StoreFacts, StoreError> {
-        StoreFacts::read(self.db.as_ref())
+        StoreFacts::read(&*self.db.get()?)
     }
 
     /// The last successful backup, if any.
     pub fn last_backup(&self) -> Result<Option<crate::backup::LastBackup>, StoreError> {
-        crate::backup::read_last_backup(self.db.as_ref())
+        crate::backup::read_last_backup(&*self.db.get()?)
     }
 
     /// Journal events at or after `since`, oldest first.
@@ -302,14 +226,14 @@ impl Store {
         &self,
         since: Option<crate::domain::Millis>,
     ) -> Result<Vec<journal::Event>, StoreError> {
-        let tx = self.db.begin_read()?;
+        let tx = self.db.get()?.begin_read()?;
         journal::events_since(&tx.open_table(tables::JOURNAL)?, since)
     }
 
     /// Counts over every project, kept until the next commit.
     pub fn summary(&self) -> Result<stats::Summary, StoreError> {
         let today = time::OffsetDateTime::now_utc().date();
-        self.summary.get(self.db.as_ref(), self.generation(), today)
+        self.summary.get(&*self.db.get()?, self.generation(), today)
     }
 
     /// Commits an empty change through the writer and writes, fsyncs and
@@ -319,7 +243,7 @@ impl Store {
     pub async fn probe(&self) -> Result<(), StoreError> {
         self.writer.probe().await?;
         let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
-        tokio::task::spawn_blocking(move || probe_folder(&folder))
+        tokio::task::spawn_blocking(move || probe_folder(&folder, 1))
             .await
             .map_err(|e| StoreError::Io(e.to_string()))?
     }
@@ -328,7 +252,7 @@ impl Store {
     /// the identity at `identity` still unwraps it, so the next start will
     /// succeed too.
     pub fn confirm_key(&self, identity: &Path) -> Result<keys::KeyInfo, StoreError> {
-        let (info, wrapped) = keys::read(self.db.as_ref())?
+        let (info, wrapped) = keys::read(&*self.db.get()?)?
             .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
         let loaded = self
             .keys
@@ -349,7 +273,7 @@ impl Store {
 
     /// The data key's public facts.
     pub fn key_info(&self) -> Result<keys::KeyInfo, StoreError> {
-        keys::read(self.db.as_ref())?
+        keys::read(&*self.db.get()?)?
             .map(|(info, _)| info)
             .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))
     }
@@ -410,7 +334,7 @@ impl Store {
 
     /// Row counts per table, for reports.
     pub fn counts(&self) -> Result<[(&'static str, u64); 3], StoreError> {
-        let tx = self.db.begin_read()?;
+        let tx = self.db.get()?.begin_read()?;
         Ok([
             ("projects", tx.open_table(tables::PROJECTS)?.len()?),
             ("checklists", tx.open_table(tables::CHECKLISTS)?.len()?),
@@ -557,7 +481,7 @@ fn load_identity(
     }
 }
 
-fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(|e| {
             StoreError::Io(format!("creating the data folder {}: {e}", dir.display()))
@@ -661,25 +585,30 @@ fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
     })
 }
 
-/// Writes one byte to a new file in `folder`, fsyncs it and removes it.
-fn probe_folder(folder: &Path) -> Result<(), StoreError> {
+/// Writes `bytes` to a new private file in `folder`, fsyncs it and removes it.
+fn probe_folder(folder: &Path, bytes: usize) -> Result<(), StoreError> {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let path = folder.join(format!(".probe-{}", std::process::id()));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
+        .mode(0o600)
         .open(&path)
         .and_then(|mut file| {
-            file.write_all(b"p")?;
+            file.write_all(&vec![b'p'; bytes])?;
             file.sync_all()
         });
     let _ = std::fs::remove_file(&path);
     written.map_err(|e| {
-        StoreError::Io(format!(
-            "cannot write in the data folder {}: {e}",
-            folder.display()
-        ))
+        let why = format!("cannot write in the data folder {}: {e}", folder.display());
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                StoreError::Unavailable(Outage::DiskFull(why.into()))
+            }
+            _ => StoreError::Io(why),
+        }
     })
 }
 

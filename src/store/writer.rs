@@ -12,15 +12,26 @@
 //! does not disturb its batch-mates. A change that hits a storage error
 //! poisons the transaction: the whole batch is aborted and every caller in it
 //! is told the write did not happen.
+//!
+//! An I/O failure (a full disk) is an outage: every caller of the failed
+//! batch is answered at once, and from then on every change is refused on
+//! arrival, so no request ever waits on a store that cannot commit. Meanwhile
+//! the writer tries to recover with growing pauses (up to [`MAX_RETRY`]): when
+//! a write in the data folder succeeds again it re-opens the database (redb
+//! must be re-opened after an I/O error) and proves a commit, then serves as
+//! before. Nothing acknowledged is lost, since only a durable commit is ever
+//! acknowledged.
 
-use super::StoreError;
+use super::error::{Outage, StoreError};
+use super::slot::DbSlot;
 use super::tables::{META, meta_key};
 use crate::crypto::Keyring;
 use crate::domain::{Millis, now_millis};
 use redb::{Database, ReadableDatabase, WriteTransaction};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -28,6 +39,11 @@ use uuid::Uuid;
 pub const MAX_BATCH: usize = 512;
 /// Changes that may wait for the writer before callers feel back-pressure.
 const QUEUE_DEPTH: usize = 4096;
+/// The first pause before trying to recover from an outage, and the longest.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+pub const MAX_RETRY: Duration = Duration::from_secs(2);
+/// How long readers get to let go of the database when it is re-opened.
+const REOPEN_PATIENCE: Duration = Duration::from_secs(2);
 
 /// What a queued change sees while it runs inside the batch's transaction.
 pub struct WriteCtx<'a> {
@@ -46,15 +62,31 @@ impl WriteCtx<'_> {
     }
 }
 
-/// Why a commit failed, shared by every caller of the batch.
+/// Why a batch did not commit, shared by every caller in it; `down` when
+/// the storage itself failed (an outage) rather than one change.
 #[derive(Debug, Clone)]
-pub struct CommitFailed(pub Arc<str>);
+struct CommitFailed {
+    why: Outage,
+    down: bool,
+}
 
+/// A queued change is either run inside the batch or, during an outage,
+/// refused without running.
+enum Attempt<'c, 'a> {
+    Run(&'c mut WriteCtx<'a>),
+    Refuse(Outage),
+}
+
+/// What running a change left: how to answer it once the batch's fate is
+/// known, and whether it poisoned the transaction (with the outage behind
+/// it, when the storage itself failed).
+type Ran = (Reply, Option<Option<Outage>>);
 type Reply = Box<dyn FnOnce(Result<(), CommitFailed>) + Send>;
-type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (Reply, bool) + Send>;
+type Job = Box<dyn FnOnce(Attempt<'_, '_>) -> Option<Ran> + Send>;
 
-/// Work that needs the database to itself, outside any batch (key rotation).
-type Exclusive = Box<dyn FnOnce(&Database) + Send>;
+/// Work that needs the database to itself, outside any batch (key rotation);
+/// it reports the outage it met, if any.
+type Exclusive = Box<dyn FnOnce(Result<&Database, StoreError>) -> Option<Outage> + Send>;
 
 /// Whether a queued job changes data. Probes commit nothing, so they leave
 /// the generation (and every cached response) alone.
@@ -86,23 +118,32 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over `db`.
+    /// Starts the writer thread over the database in `slot`.
     pub fn start(
-        db: Arc<Database>,
+        slot: Arc<DbSlot>,
         keys: Arc<RwLock<Keyring>>,
         generation: Arc<AtomicU64>,
         options: WriterOptions,
     ) -> Result<Self, StoreError> {
-        let ids = IdMinter::load(&db)?;
+        let ids = IdMinter::load(&*slot.get()?)?;
         let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
+        let clock = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| StoreError::Io(format!("starting the writer's clock: {e}")))?;
         std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
-                let stop = run(&db, &keys, &generation, inbox, ids, options);
-                // Release the database before saying we are done, so the
-                // caller can rely on the file closing with the last handle.
-                drop(db);
-                if let Some(done) = stop {
+                let mut writer = Loop {
+                    slot: &slot,
+                    keys: &keys,
+                    generation: &generation,
+                    ids,
+                    options,
+                    outage: None,
+                    clock,
+                };
+                if let Some(done) = writer.run(inbox) {
                     let _ = done.send(());
                 }
             })
@@ -131,19 +172,31 @@ impl Writer {
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |ctx| {
+        let job: Job = Box::new(move |attempt| {
+            let ctx = match attempt {
+                Attempt::Run(ctx) => ctx,
+                Attempt::Refuse(outage) => {
+                    let _ = answer.send(Err(StoreError::Unavailable(outage)));
+                    return None;
+                }
+            };
             let result = change(ctx);
-            let poisoned = matches!(result, Err(StoreError::Storage(_) | StoreError::Corrupt(_)));
+            let poisoned = match &result {
+                Err(StoreError::Corrupt(_)) => Some(None),
+                Err(e @ StoreError::Storage(_)) => Some(e.outage()),
+                _ => None,
+            };
             let reply: Reply = Box::new(move |committed| {
                 let outcome = match committed {
                     Ok(()) => result,
-                    // The change's own error says more than the batch's.
-                    Err(_) if result.is_err() => result,
-                    Err(CommitFailed(why)) => Err(StoreError::Unavailable(why.to_string())),
+                    // The change's own error says more than the batch's,
+                    // unless the storage failed under it.
+                    Err(_) if result.as_ref().is_err_and(|e| e.outage().is_none()) => result,
+                    Err(CommitFailed { why, .. }) => Err(StoreError::Unavailable(why)),
                 };
                 let _ = answer.send(outcome);
             });
-            (reply, poisoned)
+            Some((reply, poisoned))
         });
         self.queue
             .send(Command::Change(job, effect))
@@ -161,7 +214,10 @@ impl Writer {
     {
         let (answer, answered) = oneshot::channel();
         let job: Exclusive = Box::new(move |db| {
-            let _ = answer.send(work(db));
+            let result = db.and_then(work);
+            let outage = result.as_ref().err().and_then(StoreError::outage);
+            let _ = answer.send(result);
+            outage
         });
         self.queue
             .send(Command::Exclusive(job))
@@ -179,112 +235,267 @@ impl Writer {
     }
 }
 
-/// The writer loop; returns the shutdown acknowledgement to send, if any.
-fn run(
-    db: &Database,
-    keys: &RwLock<Keyring>,
-    generation: &AtomicU64,
-    mut inbox: mpsc::Receiver<Command>,
-    mut ids: IdMinter,
-    options: WriterOptions,
-) -> Option<oneshot::Sender<()>> {
-    let mut batch: Vec<(Job, Effect)> = Vec::with_capacity(MAX_BATCH);
-    let mut stop: Option<oneshot::Sender<()>> = None;
-    let mut exclusive: Option<Exclusive> = None;
-    while stop.is_none() {
-        match inbox.blocking_recv() {
-            Some(Command::Change(job, effect)) => batch.push((job, effect)),
-            Some(Command::Exclusive(work)) => exclusive = Some(work),
-            Some(Command::Shutdown(done)) => stop = Some(done),
-            None => break,
-        }
-        while batch.len() < MAX_BATCH && stop.is_none() && exclusive.is_none() {
-            match inbox.try_recv() {
-                Ok(Command::Change(job, effect)) => batch.push((job, effect)),
-                Ok(Command::Exclusive(work)) => exclusive = Some(work),
-                Ok(Command::Shutdown(done)) => stop = Some(done),
-                Err(_) => break,
-            }
-        }
-        // Changes queued before the exclusive work commit first.
-        if !batch.is_empty() {
-            let ring = keys.read().unwrap_or_else(|e| e.into_inner());
-            commit_batch(db, &ring, generation, &mut batch, &mut ids, &options);
-        }
-        if let Some(work) = exclusive.take() {
-            work(db);
-            generation.fetch_add(1, Ordering::Release);
-        }
-    }
-    tracing::info!("store writer stopped");
-    stop
+/// An outage in progress: since when, and when to try recovering next.
+struct Down {
+    outage: Outage,
+    since: Instant,
+    next_try: Instant,
+    pause: Duration,
 }
 
-fn commit_batch(
-    db: &Database,
-    ring: &Keyring,
-    generation: &AtomicU64,
-    batch: &mut Vec<(Job, Effect)>,
-    ids: &mut IdMinter,
-    options: &WriterOptions,
-) {
-    let started = Instant::now();
-    let size = batch.len();
-    let changes = batch.iter().any(|(_, effect)| *effect == Effect::Changes);
-    let mut replies = Vec::with_capacity(size);
-    let outcome = (|| -> Result<(), CommitFailed> {
+impl Down {
+    fn new(outage: Outage) -> Self {
+        let now = Instant::now();
+        Self {
+            outage,
+            since: now,
+            next_try: now + FIRST_RETRY,
+            pause: FIRST_RETRY,
+        }
+    }
+
+    fn failed_again(&mut self, outage: Outage) {
+        self.outage = outage;
+        self.pause = (self.pause * 2).min(MAX_RETRY);
+        self.next_try = Instant::now() + self.pause;
+    }
+}
+
+/// The writer thread's state.
+struct Loop<'a> {
+    slot: &'a DbSlot,
+    keys: &'a RwLock<Keyring>,
+    generation: &'a AtomicU64,
+    ids: IdMinter,
+    options: WriterOptions,
+    outage: Option<Down>,
+    /// Lets the thread wait for the queue with a timeout during an outage.
+    clock: tokio::runtime::Runtime,
+}
+
+impl Loop<'_> {
+    /// Serves the queue until shutdown; returns the acknowledgement to send.
+    fn run(&mut self, mut inbox: mpsc::Receiver<Command>) -> Option<oneshot::Sender<()>> {
+        let mut batch: Vec<(Job, Effect)> = Vec::with_capacity(MAX_BATCH);
+        let mut stop: Option<oneshot::Sender<()>> = None;
+        let mut exclusive: Option<Exclusive> = None;
+        while stop.is_none() {
+            let Some(first) = self.next_command(&mut inbox) else {
+                if inbox.is_closed() && inbox.is_empty() {
+                    break;
+                }
+                continue;
+            };
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Change(job, effect) => batch.push((job, effect)),
+                    Command::Exclusive(work) => exclusive = Some(work),
+                    Command::Shutdown(done) => stop = Some(done),
+                }
+                if batch.len() < MAX_BATCH && stop.is_none() && exclusive.is_none() {
+                    next = inbox.try_recv().ok();
+                }
+            }
+            if self
+                .outage
+                .as_ref()
+                .is_some_and(|d| Instant::now() >= d.next_try)
+            {
+                self.recover();
+            }
+            // Changes queued before the exclusive work commit first.
+            if !batch.is_empty() {
+                match &self.outage {
+                    Some(down) => refuse(&mut batch, &down.outage),
+                    None => self.commit_batch(&mut batch),
+                }
+            }
+            if let Some(work) = exclusive.take() {
+                self.run_exclusive(work);
+            }
+        }
+        tracing::info!("store writer stopped");
+        stop
+    }
+
+    /// The next command: waited for as long as it takes while the store is
+    /// healthy; during an outage only until the next recovery attempt, which
+    /// runs when the wait ends with nothing queued (`None`).
+    fn next_command(&mut self, inbox: &mut mpsc::Receiver<Command>) -> Option<Command> {
+        let Some(down) = &self.outage else {
+            return inbox.blocking_recv();
+        };
+        let wait = down.next_try.saturating_duration_since(Instant::now());
+        match self
+            .clock
+            .block_on(async { tokio::time::timeout(wait, inbox.recv()).await })
+        {
+            Ok(command) => command,
+            Err(_) => {
+                self.recover();
+                None
+            }
+        }
+    }
+
+    fn commit_batch(&mut self, batch: &mut Vec<(Job, Effect)>) {
+        let started = Instant::now();
+        let size = batch.len();
+        let changes = batch.iter().any(|(_, effect)| *effect == Effect::Changes);
+        let mut replies = Vec::with_capacity(size);
+        let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let outcome = self.apply(&ring, batch, &mut replies);
+        drop(ring);
+        if let Err(CommitFailed { why, .. }) = &outcome {
+            tracing::error!(batch = size, error = %why, "store commit failed; no change in the batch was kept");
+            // A batch that could not start still holds its jobs.
+            refuse(batch, why);
+        }
+        self.options
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        tracing::trace!(
+            batch = size,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "batch committed"
+        );
+        if outcome.is_ok() && changes {
+            // Before any caller hears back, so a cached read never hides an
+            // acknowledged write.
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        if let Err(CommitFailed { why, down: true }) = &outcome {
+            self.enter_outage(why.clone());
+        }
+        for reply in replies {
+            reply(outcome.clone());
+        }
+    }
+
+    /// Runs every job of the batch in one write transaction and commits it.
+    fn apply(
+        &mut self,
+        ring: &Keyring,
+        batch: &mut Vec<(Job, Effect)>,
+        replies: &mut Vec<Reply>,
+    ) -> Result<(), CommitFailed> {
+        let db = self.slot.get().map_err(failed)?;
         let mut tx = db.begin_write().map_err(failed)?;
-        tx.set_quick_repair(options.quick_repair);
-        let before = ids.last;
-        let mut poisoned = false;
+        tx.set_quick_repair(self.options.quick_repair);
+        let before = self.ids.last;
+        let mut poisoned: Option<Option<Outage>> = None;
         {
             let mut ctx = WriteCtx {
                 tx: &tx,
                 ring,
                 now: now_millis(),
-                ids,
+                ids: &mut self.ids,
             };
             for (job, _) in batch.drain(..) {
-                let (reply, bad) = job(&mut ctx);
-                replies.push(reply);
-                poisoned |= bad;
+                if let Some((reply, poison)) = job(Attempt::Run(&mut ctx)) {
+                    replies.push(reply);
+                    if let Some(cause) = poison {
+                        poisoned = Some(poisoned.flatten().or(cause));
+                    }
+                }
             }
         }
-        if poisoned {
-            ids.last = before;
+        if let Some(cause) = poisoned {
+            self.ids.last = before;
             let _ = tx.abort();
-            return Err(CommitFailed(
-                "a change in this batch hit a storage error".into(),
-            ));
+            return Err(match cause {
+                Some(why) => CommitFailed { why, down: true },
+                None => CommitFailed {
+                    why: Outage::Failed("a change in this batch hit a storage error".into()),
+                    down: false,
+                },
+            });
         }
-        if ids.last != before {
-            ids.save(&tx).map_err(failed)?;
+        if self.ids.last != before {
+            self.ids.save(&tx).map_err(failed)?;
         }
         tx.commit().map_err(failed)
-    })();
-    if let Err(CommitFailed(why)) = &outcome {
-        tracing::error!(batch = size, error = %why, "store commit failed; no change in the batch was kept");
     }
-    options
-        .commit_seconds
-        .observe(started.elapsed().as_secs_f64());
-    tracing::trace!(
-        batch = size,
-        elapsed_us = started.elapsed().as_micros() as u64,
-        "batch committed"
-    );
-    if outcome.is_ok() && changes {
-        // Before any caller hears back, so a cached read never hides an
-        // acknowledged write.
-        generation.fetch_add(1, Ordering::Release);
+
+    fn run_exclusive(&mut self, work: Exclusive) {
+        let met = match &self.outage {
+            Some(down) => work(Err(StoreError::Unavailable(down.outage.clone()))),
+            None => match self.slot.get() {
+                Ok(db) => work(Ok(&db)),
+                Err(e) => work(Err(e)),
+            },
+        };
+        self.generation.fetch_add(1, Ordering::Release);
+        if let Some(outage) = met {
+            self.enter_outage(outage);
+        }
     }
-    for reply in replies {
-        reply(outcome.clone());
+
+    fn enter_outage(&mut self, outage: Outage) {
+        if self.outage.is_none() {
+            tracing::error!(error = %outage, "the store cannot commit: refusing every change until the disk takes writes again");
+            self.outage = Some(Down::new(outage));
+        }
+    }
+
+    /// One attempt to end the outage: the data folder takes a write again,
+    /// the database re-opens and a commit succeeds.
+    fn recover(&mut self) {
+        let Some(down) = &mut self.outage else {
+            return;
+        };
+        let attempt = (|| -> Result<(), StoreError> {
+            let folder = self.slot.path().parent().unwrap_or(Path::new("."));
+            super::probe_folder(folder, RECOVERY_PROBE_BYTES)?;
+            self.slot.reopen(REOPEN_PATIENCE)?;
+            let db = self.slot.get()?;
+            let mut tx = db.begin_write()?;
+            tx.set_quick_repair(self.options.quick_repair);
+            tx.commit()?;
+            Ok(())
+        })();
+        match attempt {
+            Ok(()) => {
+                tracing::info!(
+                    down_ms = down.since.elapsed().as_millis() as u64,
+                    "the store commits again; writes are accepted"
+                );
+                self.outage = None;
+                // A batch that failed may still have reached the disk.
+                self.generation.fetch_add(1, Ordering::Release);
+            }
+            Err(e) => {
+                let outage = e
+                    .outage()
+                    .unwrap_or_else(|| Outage::Failed(e.to_string().into()));
+                tracing::debug!(error = %outage, "the store is still down");
+                down.failed_again(outage);
+            }
+        }
     }
 }
 
-fn failed(e: impl std::fmt::Display) -> CommitFailed {
-    CommitFailed(e.to_string().into())
+/// Bytes written and fsync'd in the data folder before a recovery attempt
+/// re-opens the store: a cheap sign that space is back.
+const RECOVERY_PROBE_BYTES: usize = 64 * 1024;
+
+/// Answers every job in `batch` with `outage`, without running it.
+fn refuse(batch: &mut Vec<(Job, Effect)>, outage: &Outage) {
+    for (job, _) in batch.drain(..) {
+        job(Attempt::Refuse(outage.clone()));
+    }
+}
+
+fn failed(e: impl Into<StoreError>) -> CommitFailed {
+    let e: StoreError = e.into();
+    match e.outage() {
+        Some(why) => CommitFailed { why, down: true },
+        None => CommitFailed {
+            why: Outage::Failed(e.to_string().into()),
+            down: false,
+        },
+    }
 }
 
 /// Mints UUIDv7 ids that are strictly increasing for the store's lifetime,

@@ -453,3 +453,105 @@ pub fn sha(path: &Path) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
+
+/// A tiny synchronous HTTP client over a fresh tokio runtime, for tests that
+/// drive the binary from plain threads.
+pub mod blocking {
+    use reqwest::Client;
+    use serde_json::Value;
+    use std::collections::HashSet;
+
+    pub struct Blocking {
+        runtime: tokio::runtime::Runtime,
+        client: Client,
+    }
+
+    pub fn client() -> Blocking {
+        with_client(Client::new())
+    }
+
+    /// A client whose every request gives up after `timeout`, for tests
+    /// that must prove no request waits forever.
+    pub fn with_timeout(timeout: std::time::Duration) -> Blocking {
+        with_client(Client::builder().timeout(timeout).build().unwrap())
+    }
+
+    fn with_client(client: Client) -> Blocking {
+        Blocking {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            client,
+        }
+    }
+
+    /// One answer: status, `Retry-After` and `Content-Type` headers, body.
+    pub struct Answer {
+        pub status: u16,
+        pub retry_after: Option<String>,
+        pub content_type: String,
+        pub body: Value,
+    }
+
+    impl Blocking {
+        /// Sends a request; `Err` says why no answer came (a timeout, say).
+        pub fn send(
+            &self,
+            method: &str,
+            url: &str,
+            body: Option<&Value>,
+        ) -> Result<Answer, String> {
+            self.runtime.block_on(async {
+                let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let mut request = self.client.request(method, url);
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                let response = request.send().await.map_err(|e| format!("{e:?}"))?;
+                let header = |name: &str| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let retry_after = header("retry-after");
+                let content_type = header("content-type").unwrap_or_default();
+                let status = response.status().as_u16();
+                let text = response.text().await.map_err(|e| format!("{e:?}"))?;
+                Ok(Answer {
+                    status,
+                    retry_after,
+                    content_type,
+                    body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                })
+            })
+        }
+    }
+
+    impl Blocking {
+        pub fn post(&self, url: &str, body: &Value) -> Option<(u16, Value)> {
+            self.runtime.block_on(async {
+                let response = self.client.post(url).json(body).send().await.ok()?;
+                let status = response.status().as_u16();
+                Some((status, response.json().await.ok()?))
+            })
+        }
+
+        pub fn all_ids(&self, first: &str) -> HashSet<String> {
+            self.runtime.block_on(async {
+                let mut ids = HashSet::new();
+                let mut next = Some(first.to_owned());
+                let base = first.split("/api/").next().unwrap().to_owned();
+                while let Some(url) = next {
+                    let response = self.client.get(&url).send().await.unwrap();
+                    next = crate::helpers::next_link(&response).map(|p| format!("{base}{p}"));
+                    let page: Vec<Value> = response.json().await.unwrap();
+                    ids.extend(page.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+                }
+                ids
+            })
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod cli;
 mod diagnose;
 mod docs;
 mod encryption;
+mod full_disk;
 mod helpers;
 mod http_basics;
 mod logs;

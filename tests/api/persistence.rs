@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app_in, spawn_binary, spawn_empty_app};
+use crate::helpers::{blocking, spawn_app_in, spawn_binary, spawn_empty_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -179,53 +179,5 @@ fn sigterm_under_load_stops_cleanly_and_every_acknowledged_write_survives() {
     let stored = client.all_ids(&restarted.url("/api/v1/projects?limit=200"));
     for id in &acknowledged {
         assert!(stored.contains(id), "acknowledged project {id} was lost");
-    }
-}
-
-/// A tiny synchronous HTTP client over a fresh tokio runtime, for tests that
-/// drive the binary from plain threads.
-mod blocking {
-    use reqwest::Client;
-    use serde_json::Value;
-    use std::collections::HashSet;
-
-    pub struct Blocking {
-        runtime: tokio::runtime::Runtime,
-        client: Client,
-    }
-
-    pub fn client() -> Blocking {
-        Blocking {
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
-            client: Client::new(),
-        }
-    }
-
-    impl Blocking {
-        pub fn post(&self, url: &str, body: &Value) -> Option<(u16, Value)> {
-            self.runtime.block_on(async {
-                let response = self.client.post(url).json(body).send().await.ok()?;
-                let status = response.status().as_u16();
-                Some((status, response.json().await.ok()?))
-            })
-        }
-
-        pub fn all_ids(&self, first: &str) -> HashSet<String> {
-            self.runtime.block_on(async {
-                let mut ids = HashSet::new();
-                let mut next = Some(first.to_owned());
-                let base = first.split("/api/").next().unwrap().to_owned();
-                while let Some(url) = next {
-                    let response = self.client.get(&url).send().await.unwrap();
-                    next = crate::helpers::next_link(&response).map(|p| format!("{base}{p}"));
-                    let page: Vec<Value> = response.json().await.unwrap();
-                    ids.extend(page.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
-                }
-                ids
-            })
-        }
     }
 }

@@ -153,14 +153,23 @@ impl FailingDisk {
         Self { dir, mounted }
     }
 
+    /// Whether [`fail`](Self::fail) really fills a disk (a tmpfs as root)
+    /// rather than taking a folder's write permission.
+    pub fn fills_up(&self) -> bool {
+        self.mounted
+    }
+
     /// Takes every free byte (or the write permission of `data`).
     pub fn fail(&self, data: &std::path::Path) {
         if self.mounted {
-            let filler = self.dir.path().join("filler");
-            let _ = Command::new("dd")
-                .args(["if=/dev/zero", "bs=64k"])
-                .arg(format!("of={}", filler.display()))
-                .output();
+            // Large blocks first, then small ones for the last bytes.
+            for (i, block) in ["64k", "512"].iter().enumerate() {
+                let filler = self.dir.path().join(format!("filler-{i}"));
+                let _ = Command::new("dd")
+                    .args(["if=/dev/zero", &format!("bs={block}")])
+                    .arg(format!("of={}", filler.display()))
+                    .output();
+            }
         } else {
             set_mode(data, 0o500);
         }
@@ -168,7 +177,9 @@ impl FailingDisk {
 
     pub fn heal(&self, data: &std::path::Path) {
         if self.mounted {
-            std::fs::remove_file(self.dir.path().join("filler")).unwrap();
+            for i in 0..2 {
+                std::fs::remove_file(self.dir.path().join(format!("filler-{i}"))).unwrap();
+            }
         } else {
             set_mode(data, 0o700);
         }
