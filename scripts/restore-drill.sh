@@ -232,6 +232,7 @@ step "verify"
 run_timed verify "$BIN" verify "$FILE" --data-dir "$LIVE"
 VERIFY_MS="$ELAPSED_MS"
 SEALED="$(sed -n 's/^sealed fields opened with .*: \([0-9]*\)$/\1/p' "$WORK/verify.out")"
+grep -q '^authentic: ' "$WORK/verify.out" || die "verify did not find the backup authentic"
 
 step "restore into a scratch folder"
 run_timed restore "$BIN" restore "$FILE" --data-dir "$SCRATCH" --identity "$IDENTITY"

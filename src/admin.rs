@@ -207,11 +207,13 @@ async fn online_backup(
         .transpose()
         .map_err(|e| e.to_string())?;
     let db = store.database().map_err(|e| e.to_string())?;
+    let keys = store.keyring();
     let report = tokio::task::spawn_blocking(move || {
         let tick = move |done, total| {
             let _ = progress.send((done, total));
         };
-        crate::backup::take(db.as_ref(), &out, recipient.as_ref(), keep, &tick)
+        let ring = keys.read().unwrap_or_else(|e| e.into_inner());
+        crate::backup::take(db.as_ref(), &ring, &out, recipient.as_ref(), keep, &tick)
     })
     .await
     .map_err(|e| format!("the backup task failed: {e}"))?

@@ -216,6 +216,9 @@ pub struct RestoreArgs {
     /// Replace an existing store (it is kept as a .pre-restore copy)
     #[arg(long)]
     pub force: bool,
+    /// Restore a format-1 backup, written before backups were signed
+    #[arg(long)]
+    pub accept_unsigned: bool,
     /// Identity to decrypt an age-encrypted backup with
     #[arg(long, value_name = "FILE")]
     pub decrypt_with: Option<PathBuf>,

@@ -85,6 +85,42 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// The authenticator of backup files sealed under this key: HMAC-SHA-256
+    /// under a subkey HKDF derives for that one purpose, so a backup's tag
+    /// proves it was written by a holder of the data key and never reveals
+    /// anything usable for sealing fields.
+    pub fn backup_mac(&self) -> BackupMac {
+        use hmac::Mac;
+        let mut subkey = Zeroizing::new([0u8; 32]);
+        hkdf::Hkdf::<Sha256>::new(Some(b"launchpad backup"), self.0.as_slice())
+            .expand(b"launchpad backup authentication v1", subkey.as_mut_slice())
+            .expect("32 bytes is a valid HKDF-SHA-256 output length");
+        BackupMac(
+            <hmac::Hmac<Sha256> as Mac>::new_from_slice(subkey.as_slice())
+                .expect("HMAC takes any key length"),
+        )
+    }
+}
+
+/// An HMAC-SHA-256 over a backup file's content; see [`DataKey::backup_mac`].
+pub struct BackupMac(hmac::Hmac<Sha256>);
+
+impl BackupMac {
+    pub fn update(&mut self, bytes: &[u8]) {
+        hmac::Mac::update(&mut self.0, bytes);
+    }
+
+    pub fn finalize(self) -> [u8; 32] {
+        hmac::Mac::finalize(self.0).into_bytes().into()
+    }
+
+    /// Whether `tag` is this content's tag, compared in constant time.
+    pub fn verify(self, tag: &[u8]) -> bool {
+        hmac::Mac::verify_slice(self.0, tag).is_ok()
+    }
+}
+
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DataKey({})", self.fingerprint())
@@ -181,6 +217,13 @@ impl Keyring {
     /// Drops an admitted key again (its rotation did not commit).
     pub fn forget(&mut self, fingerprint: &str) {
         self.retired.retain(|k| k.fingerprint() != fingerprint);
+    }
+
+    /// The key with `fingerprint`, current or retired, if this ring holds it.
+    pub fn with_fingerprint(&self, fingerprint: &str) -> Option<&DataKey> {
+        std::iter::once(&self.current)
+            .chain(self.retired.iter())
+            .find(|k| k.fingerprint() == fingerprint)
     }
 
     /// The lookup index of `input` under the current key.
@@ -317,6 +360,21 @@ impl Identity {
             age::DecryptError::NoMatchingKeys => KeyError::Unwrap,
             other => KeyError::Wrap(other.to_string()),
         })
+    }
+
+    /// Decrypts an age stream encrypted to this identity as it is read, in
+    /// bounded memory (age works in 64 KiB chunks, each authenticated).
+    pub fn decrypting<R: std::io::Read>(
+        &self,
+        source: R,
+    ) -> Result<impl std::io::Read + use<R>, KeyError> {
+        let decryptor = age::Decryptor::new(source).map_err(|e| KeyError::Wrap(e.to_string()))?;
+        decryptor
+            .decrypt(std::iter::once(&self.inner as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => KeyError::Unwrap,
+                other => KeyError::Wrap(other.to_string()),
+            })
     }
 
     /// The public half, to wrap data keys to.

@@ -9,6 +9,9 @@ use launchpad::config::Overrides;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Everything LaunchPad writes (the store, backups, logs, reports) is for
+    // its owner alone, whatever umask it was started with.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let overrides = Overrides {
         config_file: cli.global.config,

@@ -4,10 +4,66 @@
 //! instead, keeping `log.retention_days` of them, through a non-blocking
 //! writer that waits rather than drops a line when it falls behind: audit
 //! and error lines must never be lost.
+//!
+//! ERROR means "the operator must act". actix-http logs a client's
+//! malformed request (a bad header, a head too large, a dropped connection)
+//! as an ERROR `stream error`; [`Relevel`] writes those at WARN instead, so
+//! a scanner on the internet cannot page anyone.
 
 use crate::config::{LogFormat, LogSettings};
 use std::io::IsTerminal;
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::registry::LookupSpan;
+
+/// Writes the HTTP stack's per-connection errors, which a client causes, at
+/// WARN; every other event as `inner` writes it.
+pub struct Relevel<F>(pub F);
+
+/// Whether an event is a client's fault logged as an error by actix-http.
+fn is_client_stream_error(event: &Event<'_>) -> bool {
+    let meta = event.metadata();
+    *meta.level() == Level::ERROR && meta.target().starts_with("actix_http::h1")
+}
+
+impl<S, N, F> FormatEvent<S, N> for Relevel<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        if !is_client_stream_error(event) {
+            return self.0.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        // The level is the first field either format writes: JSON's
+        // "level":"ERROR", or the text format's padded ERROR.
+        let line = line
+            .replacen("\"level\":\"ERROR\"", "\"level\":\"WARN\"", 1)
+            .replacen("ERROR", " WARN", 1);
+        writer.write_str(&line)
+    }
+}
+
+/// The JSON line format, relevelled.
+fn json_lines() -> Relevel<format::Format<format::Json>> {
+    Relevel(
+        format::format()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false),
+    )
+}
 
 /// Where log lines go: the service logs to stdout; other commands keep
 /// stdout for their own output and log to stderr.
@@ -52,9 +108,8 @@ pub fn init_service(settings: &LogSettings) -> anyhow::Result<LogGuard> {
     drop(
         tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(format::JsonFields::new())
+            .event_format(json_lines())
             .with_writer(writer)
             .try_init(),
     );
@@ -75,21 +130,22 @@ pub fn init(settings: &LogSettings, sink: Sink) {
         LogFormat::Text => false,
         LogFormat::Auto => !terminal,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let result = match (json, sink) {
-        (true, Sink::Stdout) => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
-        (true, Sink::Stderr) => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(std::io::stderr)
-            .try_init(),
-        (false, Sink::Stdout) => builder.compact().try_init(),
-        (false, Sink::Stderr) => builder.compact().with_writer(std::io::stderr).try_init(),
+    let writer = match sink {
+        Sink::Stdout => BoxMakeWriter::new(std::io::stdout),
+        Sink::Stderr => BoxMakeWriter::new(std::io::stderr),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    let result = if json {
+        builder
+            .fmt_fields(format::JsonFields::new())
+            .event_format(json_lines())
+            .try_init()
+    } else {
+        builder
+            .event_format(Relevel(format::format().compact()))
+            .try_init()
     };
     drop(result);
 }

@@ -11,7 +11,7 @@
 pub mod format;
 pub mod tables;
 
-use crate::crypto::{Identity, Recipient};
+use crate::crypto::{Identity, Keyring, Recipient};
 use crate::domain::{Millis, now_millis, rfc3339};
 use crate::store::journal::Event;
 use crate::store::records::{
@@ -19,10 +19,10 @@ use crate::store::records::{
 };
 use crate::store::tables::{META, meta_key};
 use crate::store::{self, StoreError, accounts, keys, migrations};
-use format::{FormatError, Manifest, Opened, Written};
-use redb::{Database, ReadableDatabase};
+use format::{Backup, FormatError, Frame, Manifest, Written};
+use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -54,6 +54,10 @@ pub enum BackupError {
         "a server is running on {0}; stop it first (systemctl stop launchpad, or Ctrl-C) and run the restore again"
     )]
     ServerRunning(PathBuf),
+    #[error(
+        "the backup is format 1, written before backups carried an authentication tag, so nothing proves it was not changed; verify it, then rerun with --accept-unsigned to restore it anyway"
+    )]
+    Unsigned,
     #[error(
         "this would replace the store at {0}; rerun with --force (the current store is kept as a .pre-restore copy) or look first with --dry-run"
     )]
@@ -104,9 +108,11 @@ pub fn target_path(out: &Path) -> Result<PathBuf, BackupError> {
     Ok(path)
 }
 
-/// Writes a consistent snapshot of `db` from one read transaction.
+/// Writes a consistent snapshot of `db` from one read transaction,
+/// authenticated under the data key it names, which `ring` must hold.
 pub fn snapshot(
     db: &impl ReadableDatabase,
+    ring: &Keyring,
     path: &Path,
     encrypt_to: Option<&Recipient>,
     progress: &(dyn Fn(u64, u64) + Sync),
@@ -125,17 +131,24 @@ pub fn snapshot(
             .unwrap_or_default())
     };
     let version = migrations::version_in(&meta)?;
-    let manifest = Manifest {
+    let fingerprint = String::from_utf8_lossy(&text(meta_key::DATA_KEY_FINGERPRINT)?).into_owned();
+    let key = ring.with_fingerprint(&fingerprint).ok_or_else(|| {
+        BackupError::Invalid(format!(
+            "the store's data key {fingerprint} is not the one loaded; restart the service and take the backup again"
+        ))
+    })?;
+    let mut manifest = Manifest {
         format: format::FORMAT_VERSION,
         schema_version: version,
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         created_at: rfc3339::format(now_millis()),
-        data_key_fingerprint: String::from_utf8_lossy(&text(meta_key::DATA_KEY_FINGERPRINT)?)
-            .into_owned(),
+        data_key_fingerprint: fingerprint,
+        wrapped_data_key: None,
         counts,
     };
+    manifest.set_wrapped_key(&text(meta_key::DATA_KEY_WRAPPED)?);
     let total: u64 = manifest.counts.values().sum();
-    let written = format::write(path, &manifest, encrypt_to, |frames| {
+    let written = format::write(path, &manifest, encrypt_to, key, |frames| {
         let mut done = 0u64;
         let mut tick = || {
             done += 1;
@@ -174,6 +187,20 @@ pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>, BackupError> {
     Ok(removed)
 }
 
+/// What verification could say about who wrote a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "status")]
+pub enum Authenticity {
+    /// The tag matches under the data key the identity unwrapped: the file
+    /// is exactly as a holder of that key wrote it.
+    Authentic { data_key: String },
+    /// No identity was at hand: the checksum and the structure were
+    /// checked, which catches damage but not a deliberate edit.
+    IntegrityOnly,
+    /// Format 1, written before backups carried a tag.
+    Unsigned,
+}
+
 /// What verification found.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -182,59 +209,26 @@ pub struct Verified {
     pub encrypted: bool,
     pub size: u64,
     pub sha256: String,
+    pub authenticity: Authenticity,
     /// Sealed fields opened with the identity, when one could unwrap the key.
     pub sealed_fields_opened: Option<usize>,
 }
 
-/// Checks a backup without restoring it: format, checksum, manifest, and
-/// every record read back; with `identity`, every sealed field opened.
-pub fn verify(
+/// Checks a backup without restoring it: checksum, format, manifest,
+/// authenticity (with `identity`), and every record read back, streamed;
+/// with `identity`, every sealed field opened. The opened file comes back
+/// for a restore's second pass.
+pub fn verify<'a>(
     path: &Path,
-    decrypt_with: Option<&Identity>,
+    decrypt_with: Option<&'a Identity>,
     identity: Option<&Identity>,
-) -> Result<(Verified, Opened), BackupError> {
-    let opened = format::open(path, decrypt_with).map_err(|source| BackupError::Format {
+) -> Result<(Verified, Backup<'a>), BackupError> {
+    let format_error = |source| BackupError::Format {
         path: path.to_owned(),
         source,
-    })?;
-    let invalid = |why: String| BackupError::Invalid(why);
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut meta: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut projects = HashSet::new();
-    let mut checklists = HashSet::new();
-    for (table, key, value) in &opened.frames {
-        let name = tables::name(*table).expect("checked while reading");
-        *counts.entry(name.to_owned()).or_default() += 1;
-        tables::check_frame(*table, key, value).map_err(invalid)?;
-        match name {
-            "meta" => {
-                meta.insert(String::from_utf8_lossy(key).into_owned(), value.clone());
-            }
-            "projects" => {
-                decode::<ProjectRecord>("project", value)?;
-                projects.insert(key.clone());
-            }
-            "checklists" => {
-                decode::<ChecklistRecord>("checklist", value)?;
-                if !projects.contains(&key[..16]) {
-                    return Err(invalid("a checklist whose project is missing".into()));
-                }
-                checklists.insert(key[16..].to_vec());
-            }
-            "tasks" => {
-                decode::<TaskRecord>("task", value)?;
-                if !checklists.contains(&key[..16]) {
-                    return Err(invalid("a task whose checklist is missing".into()));
-                }
-            }
-            "journal" => drop(decode::<Event>("journal", value)?),
-            "users" => drop(decode::<accounts::UserRecord>("user", value)?),
-            "tokens" => drop(decode::<accounts::TokenRecord>("token", value)?),
-            "audit" => drop(decode::<accounts::AuditEntry>("audit", value)?),
-            _ => {}
-        }
-    }
-    let schema = opened.manifest.schema_version;
+    };
+    let backup = format::open(path, decrypt_with).map_err(format_error)?;
+    let schema = backup.manifest.schema_version;
     if schema > migrations::latest_version() {
         return Err(StoreError::TooNew {
             found: schema,
@@ -242,42 +236,224 @@ pub fn verify(
         }
         .into());
     }
-    for (table, expected) in &opened.manifest.counts {
-        let found = counts.get(table).copied().unwrap_or(0);
-        if found != *expected {
-            return Err(invalid(format!(
-                "the manifest promises {expected} {table} rows, the body holds {found}"
-            )));
+    let (authenticity, manifest_ring) = match identity {
+        None if backup.format < 2 => (Authenticity::Unsigned, None),
+        None => (Authenticity::IntegrityOnly, None),
+        Some(_) if backup.format < 2 => (Authenticity::Unsigned, None),
+        Some(identity) => {
+            let ring = manifest_key(&backup.manifest, identity)?;
+            backup.authenticate(ring.current()).map_err(format_error)?;
+            let data_key = ring.current().fingerprint();
+            (Authenticity::Authentic { data_key }, Some(ring))
         }
-    }
-    let stored_fingerprint = meta
-        .get(meta_key::DATA_KEY_FINGERPRINT)
-        .map(|v| String::from_utf8_lossy(v).into_owned());
-    if stored_fingerprint.as_deref() != Some(opened.manifest.data_key_fingerprint.as_str()) {
-        return Err(invalid(
-            "the manifest's data key does not match the one inside".into(),
-        ));
-    }
-    let sealed_fields_opened = match identity {
-        Some(identity) => Some(open_sealed_fields(&opened, &meta, identity)?),
-        None => None,
     };
+    let parents = ["projects", "checklists"]
+        .iter()
+        .map(|t| backup.manifest.counts.get(*t).copied().unwrap_or(0))
+        .fold(0u64, u64::saturating_add);
+    if parents > MAX_PARENTS {
+        return Err(BackupError::Invalid(format!(
+            "the manifest claims {parents} projects and checklists; this version verifies at most {MAX_PARENTS}"
+        )));
+    }
+    let mut check = RecordCheck::new(identity, manifest_ring, &backup.manifest);
+    backup
+        .frames(|frame| check.frame(&frame))
+        .map_err(|e| match e {
+            BackupError::Format { source, .. } => format_error(source),
+            other => other,
+        })?;
+    let sealed_fields_opened = check.finish()?;
     let verified = Verified {
-        manifest: opened.manifest.clone(),
-        encrypted: opened.encrypted,
-        size: opened.size,
-        sha256: opened.sha256.clone(),
+        manifest: backup.manifest.clone(),
+        encrypted: backup.encrypted,
+        size: backup.size,
+        sha256: backup.sha256.clone(),
+        authenticity,
         sealed_fields_opened,
     };
-    Ok((verified, opened))
+    Ok((verified, backup))
 }
 
-/// Unwraps the backup's data key with `identity` and opens every sealed field.
-fn open_sealed_fields(
-    opened: &Opened,
+impl From<FormatError> for BackupError {
+    fn from(source: FormatError) -> Self {
+        Self::Format {
+            path: PathBuf::new(),
+            source,
+        }
+    }
+}
+
+/// Unwraps the data key a format-2 manifest carries, checking it is the
+/// one the manifest names.
+fn manifest_key(manifest: &Manifest, identity: &Identity) -> Result<Keyring, BackupError> {
+    let wrapped = manifest
+        .wrapped_key()
+        .ok_or_else(|| BackupError::Invalid("the manifest carries no data key".into()))?;
+    let key = identity
+        .unwrap_key(&wrapped)
+        .map_err(|_| BackupError::WrongKey {
+            fingerprint: manifest.data_key_fingerprint.clone(),
+            recipients: Vec::new(),
+            identity: identity.path.clone(),
+            recipient: identity.recipient().to_string(),
+        })?;
+    if key.fingerprint() != manifest.data_key_fingerprint {
+        return Err(BackupError::Invalid(format!(
+            "the manifest names data key {} but carries {}",
+            manifest.data_key_fingerprint,
+            key.fingerprint()
+        )));
+    }
+    Ok(Keyring::new(key))
+}
+
+/// The checks of every record as the frames stream past: each decodes,
+/// parents come before their children, meta agrees with the manifest, and
+/// with an identity every sealed field opens.
+struct RecordCheck<'i> {
+    identity: Option<&'i Identity>,
+    /// The key to open sealed fields with, once known.
+    ring: Option<Keyring>,
+    fingerprint: String,
+    wrapped_in_manifest: Option<Vec<u8>>,
+    meta: BTreeMap<String, Vec<u8>>,
+    meta_done: bool,
+    /// Project ids, in key order as they stream past, for the checklists'
+    /// parent check: 16 bytes a project, nothing more.
+    projects: Vec<[u8; 16]>,
+    /// Checklist ids, sorted once the tasks begin.
+    checklists: Vec<[u8; 16]>,
+    checklists_sorted: bool,
+    opened: usize,
+}
+
+/// More meta rows than any store has: a crafted file.
+const MAX_META_ROWS: usize = 1024;
+/// Projects and checklists whose ids verify keeps for the parent checks
+/// (16 bytes each, 64 MiB at most); far beyond what one instance holds.
+const MAX_PARENTS: u64 = 4 * 1024 * 1024;
+
+impl<'i> RecordCheck<'i> {
+    fn new(identity: Option<&'i Identity>, ring: Option<Keyring>, manifest: &Manifest) -> Self {
+        Self {
+            identity,
+            ring,
+            fingerprint: manifest.data_key_fingerprint.clone(),
+            wrapped_in_manifest: manifest.wrapped_key(),
+            meta: BTreeMap::new(),
+            meta_done: false,
+            projects: Vec::new(),
+            checklists: Vec::new(),
+            checklists_sorted: false,
+            opened: 0,
+        }
+    }
+
+    fn frame(&mut self, frame: &Frame<'_>) -> Result<(), BackupError> {
+        let invalid = BackupError::Invalid;
+        let name = tables::name(frame.table).expect("checked while reading");
+        tables::check_frame(frame.table, frame.key, frame.value).map_err(invalid)?;
+        if name == "meta" {
+            if self.meta_done || self.meta.len() >= MAX_META_ROWS {
+                return Err(invalid("more meta rows than a store has".into()));
+            }
+            self.meta.insert(
+                String::from_utf8_lossy(frame.key).into_owned(),
+                frame.value.to_vec(),
+            );
+            return Ok(());
+        }
+        if !self.meta_done {
+            self.meta_done = true;
+            self.check_meta()?;
+        }
+        let id = |bytes: &[u8]| -> [u8; 16] { bytes[..16].try_into().expect("checked length") };
+        match name {
+            "projects" => {
+                let record: ProjectRecord = decode("project", frame.value)?;
+                if let (Some(sealed), Some(ring)) = (&record.owner_email, &self.ring) {
+                    let record_id = u128::from_be_bytes(id(frame.key));
+                    OWNER_EMAIL.open(ring, record_id, sealed, crate::domain::OwnerEmail::parse)?;
+                    self.opened += 1;
+                }
+                self.projects.push(id(frame.key));
+            }
+            "checklists" => {
+                decode::<ChecklistRecord>("checklist", frame.value)?;
+                if self.projects.binary_search(&id(frame.key)).is_err() {
+                    return Err(invalid("a checklist whose project is missing".into()));
+                }
+                self.checklists.push(id(&frame.key[16..]));
+            }
+            "tasks" => {
+                let record: TaskRecord = decode("task", frame.value)?;
+                if !self.checklists_sorted {
+                    self.checklists.sort_unstable();
+                    self.checklists_sorted = true;
+                }
+                if self.checklists.binary_search(&id(frame.key)).is_err() {
+                    return Err(invalid("a task whose checklist is missing".into()));
+                }
+                if let (Some(sealed), Some(ring)) = (&record.notes, &self.ring) {
+                    let record_id = u128::from_be_bytes(id(&frame.key[16..]));
+                    NOTES.open(ring, record_id, sealed, crate::domain::TaskNotes::parse)?;
+                    self.opened += 1;
+                }
+            }
+            "journal" => drop(decode::<Event>("journal", frame.value)?),
+            "users" => drop(decode::<accounts::UserRecord>("user", frame.value)?),
+            "tokens" => drop(decode::<accounts::TokenRecord>("token", frame.value)?),
+            "audit" => drop(decode::<accounts::AuditEntry>("audit", frame.value)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Meta agrees with the manifest; with an identity and no key from the
+    /// manifest (format 1), the key is unwrapped from meta.
+    fn check_meta(&mut self) -> Result<(), BackupError> {
+        let invalid = BackupError::Invalid;
+        let stored = self
+            .meta
+            .get(meta_key::DATA_KEY_FINGERPRINT)
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        if stored.as_deref() != Some(self.fingerprint.as_str()) {
+            return Err(invalid(
+                "the manifest's data key does not match the one inside".into(),
+            ));
+        }
+        let wrapped = self
+            .meta
+            .get(meta_key::DATA_KEY_WRAPPED)
+            .ok_or_else(|| invalid("the backup holds no data key".into()))?;
+        if let Some(in_manifest) = &self.wrapped_in_manifest
+            && in_manifest != wrapped
+        {
+            return Err(invalid(
+                "the manifest's wrapped data key differs from the one inside".into(),
+            ));
+        }
+        if let (None, Some(identity)) = (&self.ring, self.identity) {
+            self.ring = Some(meta_key_ring(&self.meta, identity)?);
+        }
+        Ok(())
+    }
+
+    /// The count of sealed fields opened, when there was a key to open them.
+    fn finish(mut self) -> Result<Option<usize>, BackupError> {
+        if !self.meta_done {
+            self.check_meta()?;
+        }
+        Ok(self.ring.is_some().then_some(self.opened))
+    }
+}
+
+/// Unwraps the data key stored in a backup's meta rows with `identity`.
+fn meta_key_ring(
     meta: &BTreeMap<String, Vec<u8>>,
     identity: &Identity,
-) -> Result<usize, BackupError> {
+) -> Result<Keyring, BackupError> {
     let text = |k: &str| {
         meta.get(k)
             .map(|v| String::from_utf8_lossy(v).into_owned())
@@ -293,35 +469,12 @@ fn open_sealed_fields(
     let wrapped = meta
         .get(meta_key::DATA_KEY_WRAPPED)
         .ok_or_else(|| BackupError::Invalid("the backup holds no data key".into()))?;
-    let ring = keys::unlock(&info, wrapped, identity).map_err(|_| BackupError::WrongKey {
+    keys::unlock(&info, wrapped, identity).map_err(|_| BackupError::WrongKey {
         fingerprint: info.fingerprint.clone(),
         recipients: info.recipients.clone(),
         identity: identity.path.clone(),
         recipient: identity.recipient().to_string(),
-    })?;
-    let mut opened_fields = 0;
-    for (table, key, value) in &opened.frames {
-        match *table {
-            2 => {
-                let record: ProjectRecord = decode("project", value)?;
-                if let Some(sealed) = &record.owner_email {
-                    let id = u128::from_be_bytes(key[..16].try_into().expect("16 bytes"));
-                    OWNER_EMAIL.open(&ring, id, sealed, crate::domain::OwnerEmail::parse)?;
-                    opened_fields += 1;
-                }
-            }
-            4 => {
-                let record: TaskRecord = decode("task", value)?;
-                if let Some(sealed) = &record.notes {
-                    let id = u128::from_be_bytes(key[16..].try_into().expect("16 bytes"));
-                    NOTES.open(&ring, id, sealed, crate::domain::TaskNotes::parse)?;
-                    opened_fields += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(opened_fields)
+    })
 }
 
 /// What a restore did or, with `--dry-run`, would do.
@@ -337,15 +490,28 @@ pub struct RestoreReport {
     pub dry_run: bool,
 }
 
-/// Replaces the store in `data_dir` with a verified backup.
+/// How a restore may proceed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreOptions {
+    pub dry_run: bool,
+    pub force: bool,
+    /// Accept a format-1 backup, which carries no authentication tag.
+    pub accept_unsigned: bool,
+}
+
+/// Replaces the store in `data_dir` with a verified, authentic backup.
 pub fn restore(
     data_dir: &Path,
     backup: &Path,
     decrypt_with: Option<&Identity>,
     identity: &Identity,
-    dry_run: bool,
-    force: bool,
+    options: RestoreOptions,
 ) -> Result<RestoreReport, BackupError> {
+    let RestoreOptions {
+        dry_run,
+        force,
+        accept_unsigned,
+    } = options;
     let live = data_dir.join(store::FILE_NAME);
     let served = crate::admin::is_served(data_dir);
     if served && !dry_run {
@@ -367,12 +533,8 @@ pub fn restore(
         None
     };
     let (verified, opened) = verify(backup, decrypt_with, Some(identity))?;
-    if verified.manifest.schema_version > migrations::latest_version() {
-        return Err(StoreError::TooNew {
-            found: verified.manifest.schema_version,
-            supported: migrations::latest_version(),
-        }
-        .into());
+    if verified.authenticity == Authenticity::Unsigned && !accept_unsigned {
+        return Err(BackupError::Unsigned);
     }
     let mut report = RestoreReport {
         verified,
@@ -394,14 +556,12 @@ pub fn restore(
         std::fs::remove_file(&building).map_err(io("removing an unfinished earlier restore"))?;
     }
     let schema = opened.manifest.schema_version;
-    build_store(&building, &opened, identity)?;
+    if let Err(e) = build_store(&building, &opened, identity) {
+        let _ = std::fs::remove_file(&building);
+        return Err(e);
+    }
     if schema < migrations::latest_version() {
         report.migrated_from = Some(schema);
-    }
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&building, std::fs::Permissions::from_mode(0o600))
-            .map_err(io("making the restored store private"))?;
     }
     std::fs::File::open(&building)
         .and_then(|f| f.sync_all())
@@ -431,16 +591,13 @@ pub fn restore(
     Ok(report)
 }
 
-/// Writes every frame into a new store at `path` in one transaction, then
-/// migrates it forward if the backup is older.
-fn build_store(path: &Path, opened: &Opened, identity: &Identity) -> Result<(), BackupError> {
-    let db = Database::builder()
-        .set_cache_size(16 * 1024 * 1024)
-        .create(path)
-        .map_err(StoreError::from)?;
-    let tx = db.begin_write().map_err(StoreError::from)?;
-    tables::load(&tx, &opened.frames)?;
-    tx.commit().map_err(StoreError::from)?;
+/// Streams every frame into a new private store at `path`, then migrates
+/// it forward if the backup is older.
+fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<(), BackupError> {
+    let db = store::create_private_store(path, 16 * 1024 * 1024)?;
+    let mut loader = tables::Loader::new(&db);
+    opened.frames(|frame| loader.push(&frame).map_err(BackupError::from))?;
+    loader.finish()?;
     let (info, wrapped) = keys::read(&db)?
         .ok_or_else(|| BackupError::Invalid("the backup holds no data key".into()))?;
     let ring = keys::unlock(&info, &wrapped, identity)?;
@@ -469,6 +626,7 @@ fn build_store(path: &Path, opened: &Opened, identity: &Identity) -> Result<(), 
 /// prunes the folder to `keep` dated backups.
 pub fn take(
     db: &impl ReadableDatabase,
+    ring: &Keyring,
     out: &Path,
     encrypt_to: Option<&Recipient>,
     keep: Option<usize>,
@@ -476,7 +634,7 @@ pub fn take(
 ) -> Result<BackupReport, BackupError> {
     let started = Instant::now();
     let path = target_path(out)?;
-    let (file, manifest) = snapshot(db, &path, encrypt_to, progress)?;
+    let (file, manifest) = snapshot(db, ring, &path, encrypt_to, progress)?;
     let pruned = match keep {
         Some(n) if out.is_dir() => prune(out, n)?,
         _ => Vec::new(),

@@ -2,13 +2,13 @@
 //!
 //! Sessions are left out on purpose: after a restore everyone signs in again.
 
-use super::format::Frames;
+use super::format::{Frame, Frames};
 use crate::store::StoreError;
 use crate::store::tables::{
     AUDIT, CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS,
 };
 use redb::{
-    ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
+    Database, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
     WriteTransaction,
 };
 
@@ -40,6 +40,14 @@ pub fn name(id: u8) -> Option<&'static str> {
         .iter()
         .find(|(i, _, _)| *i == id)
         .map(|(_, n, _)| *n)
+}
+
+/// The frame id of the table called `name`.
+pub fn id(name: &str) -> Option<u8> {
+    BACKED_UP
+        .iter()
+        .find(|(_, n, _)| *n == name)
+        .map(|(i, _, _)| *i)
 }
 
 fn shape(id: u8) -> Option<Shape> {
@@ -124,7 +132,7 @@ pub fn dump(
 /// Checks a frame's key and value lengths for its table.
 pub fn check_frame(id: u8, key: &[u8], value: &[u8]) -> Result<(), String> {
     let ok = match shape(id) {
-        Some(Shape::Named(_)) => std::str::from_utf8(key).is_ok(),
+        Some(Shape::Named(_)) => !key.is_empty() && std::str::from_utf8(key).is_ok(),
         Some(Shape::Id(_)) => key.len() == 16,
         Some(Shape::Pair(_)) => key.len() == 32,
         Some(Shape::Index(_)) => key.len() == 32 && value.len() == 16,
@@ -144,41 +152,95 @@ fn id_of(bytes: &[u8]) -> u128 {
     u128::from_be_bytes(bytes[..16].try_into().expect("checked"))
 }
 
-/// Creates every backed-up table and writes the frames into them.
-pub fn load(tx: &WriteTransaction, frames: &[super::format::Frame]) -> Result<(), StoreError> {
-    for (_, _, shape) in BACKED_UP {
-        match *shape {
-            Shape::Named(def) => drop(tx.open_table(def)?),
-            Shape::Id(def) => drop(tx.open_table(def)?),
-            Shape::Pair(def) => drop(tx.open_table(def)?),
-            Shape::Index(def) => drop(tx.open_table(def)?),
+/// Writes streamed frames into a new store: rows are gathered in runs of
+/// one table (at most [`RUN`]) and committed every [`COMMIT_EVERY`] rows, so
+/// a restore's memory stays small whatever the backup holds. The store is
+/// built beside the live one and only swapped in when whole, so the
+/// intermediate commits are never seen.
+pub struct Loader<'d> {
+    db: &'d Database,
+    run: Vec<(u8, Vec<u8>, Vec<u8>)>,
+    since_commit: usize,
+    tx: Option<WriteTransaction>,
+}
+
+const RUN: usize = 4096;
+const COMMIT_EVERY: usize = 50_000;
+
+impl<'d> Loader<'d> {
+    pub fn new(db: &'d Database) -> Self {
+        Self {
+            db,
+            run: Vec::with_capacity(RUN),
+            since_commit: 0,
+            tx: None,
         }
     }
-    // Frames come grouped by table: open each table once per run of rows.
-    for run in frames.chunk_by(|a, b| a.0 == b.0) {
-        let id = run[0].0;
+
+    pub fn push(&mut self, frame: &Frame<'_>) -> Result<(), StoreError> {
+        check_frame(frame.table, frame.key, frame.value).map_err(StoreError::Corrupt)?;
+        if self.run.len() >= RUN || self.run.last().is_some_and(|r| r.0 != frame.table) {
+            self.flush()?;
+        }
+        self.run
+            .push((frame.table, frame.key.to_vec(), frame.value.to_vec()));
+        Ok(())
+    }
+
+    /// Writes what is gathered, creates every table (an empty one too) and
+    /// commits.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        self.flush()?;
+        let tx = self.transaction()?;
+        for (_, _, shape) in BACKED_UP {
+            match *shape {
+                Shape::Named(def) => drop(tx.open_table(def)?),
+                Shape::Id(def) => drop(tx.open_table(def)?),
+                Shape::Pair(def) => drop(tx.open_table(def)?),
+                Shape::Index(def) => drop(tx.open_table(def)?),
+            }
+        }
+        self.tx.take().expect("opened above").commit()?;
+        Ok(())
+    }
+
+    fn transaction(&mut self) -> Result<&WriteTransaction, StoreError> {
+        if self.tx.is_none() {
+            self.tx = Some(self.db.begin_write()?);
+        }
+        Ok(self.tx.as_ref().expect("set above"))
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let Some(id) = self.run.first().map(|r| r.0) else {
+            return Ok(());
+        };
+        let rows = std::mem::take(&mut self.run);
+        let tx = self.transaction()?;
         match shape(id) {
             Some(Shape::Named(def)) => {
                 let mut table = tx.open_table(def)?;
-                for (_, key, value) in run {
-                    table.insert(std::str::from_utf8(key).expect("checked"), value.as_slice())?;
+                for (_, key, value) in &rows {
+                    let name = std::str::from_utf8(key)
+                        .map_err(|_| StoreError::Corrupt("a meta key that is not text".into()))?;
+                    table.insert(name, value.as_slice())?;
                 }
             }
             Some(Shape::Id(def)) => {
                 let mut table = tx.open_table(def)?;
-                for (_, key, value) in run {
+                for (_, key, value) in &rows {
                     table.insert(id_of(key), value.as_slice())?;
                 }
             }
             Some(Shape::Pair(def)) => {
                 let mut table = tx.open_table(def)?;
-                for (_, key, value) in run {
+                for (_, key, value) in &rows {
                     table.insert((id_of(key), id_of(&key[16..])), value.as_slice())?;
                 }
             }
             Some(Shape::Index(def)) => {
                 let mut table = tx.open_table(def)?;
-                for (_, key, value) in run {
+                for (_, key, value) in &rows {
                     table.insert(key.as_slice(), id_of(value))?;
                 }
             }
@@ -188,6 +250,13 @@ pub fn load(tx: &WriteTransaction, frames: &[super::format::Frame]) -> Result<()
                 )));
             }
         }
+        self.since_commit += rows.len();
+        self.run = rows;
+        self.run.clear();
+        if self.since_commit >= COMMIT_EVERY {
+            self.since_commit = 0;
+            self.tx.take().expect("opened above").commit()?;
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -76,8 +76,9 @@ pub fn backup(overrides: &Overrides, args: &BackupArgs) -> Result<(), CommandErr
                 let db =
                     store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
                         .map_err(explain_store_error)?;
+                let ring = unlock_offline(&db, &settings)?;
                 let shared = std::sync::Mutex::new(tick);
-                let report = backup::take(&db, &out, recipient.as_ref(), keep, &|d, t| {
+                let report = backup::take(&db, &ring, &out, recipient.as_ref(), keep, &|d, t| {
                     (shared.lock().expect("not poisoned"))(d, t)
                 })
                 .map_err(|e| anyhow!("{e}"))?;
@@ -115,6 +116,21 @@ pub fn backup(overrides: &Overrides, args: &BackupArgs) -> Result<(), CommandErr
     Ok(())
 }
 
+/// The store's data key, unwrapped with its identity, for a backup taken
+/// without a server: the backup is signed with it.
+fn unlock_offline(
+    db: &redb::Database,
+    settings: &Settings,
+) -> Result<crate::crypto::Keyring, CommandError> {
+    let identity = Identity::load(&settings.identity.path).map_err(|e| {
+        anyhow!("{e}; a backup is signed with the store's data key, which needs its identity (--identity)")
+    })?;
+    let (info, wrapped) = store::keys::read(db)
+        .map_err(explain_store_error)?
+        .ok_or_else(|| anyhow!("the store has no data key yet; start the service once"))?;
+    store::keys::unlock(&info, &wrapped, &identity).map_err(explain_store_error)
+}
+
 /// The identity for decrypting a backup file, when one was named.
 fn decrypt_identity(path: Option<&std::path::Path>) -> Result<Option<Identity>, CommandError> {
     path.map(|p| Identity::load(p).map_err(|e| anyhow!("{e}").into()))
@@ -134,6 +150,18 @@ pub fn verify(overrides: &Overrides, args: &VerifyArgs) -> Result<(), CommandErr
         .map_err(|e| anyhow!("verification failed: {e}"))?;
     let m = &verified.manifest;
     println!("backup OK: {}", display_path(&args.file));
+    match &verified.authenticity {
+        backup::Authenticity::Authentic { data_key } => {
+            println!("authentic: its tag matches its content under data key {data_key}")
+        }
+        backup::Authenticity::IntegrityOnly => println!(
+            "integrity only: checksum and structure checked, authenticity not (no identity at {}; pass --identity to check it)",
+            display_path(&settings.identity.path)
+        ),
+        backup::Authenticity::Unsigned => println!(
+            "not authenticated: a format-1 backup carries no tag, so an edit would not show (restore needs --accept-unsigned)"
+        ),
+    }
     println!(
         "format {}, schema {}, written by launchpad {} at {}",
         m.format, m.schema_version, m.app_version, m.created_at
@@ -174,8 +202,11 @@ pub fn restore(overrides: &Overrides, args: &RestoreArgs) -> Result<(), CommandE
         &args.file,
         decrypt.as_ref(),
         &identity,
-        args.dry_run,
-        args.force,
+        backup::RestoreOptions {
+            dry_run: args.dry_run,
+            force: args.force,
+            accept_unsigned: args.accept_unsigned,
+        },
     )
     .map_err(|e| anyhow!("restore refused: {e}"))?;
     let m = &report.verified.manifest;

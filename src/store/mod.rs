@@ -85,7 +85,7 @@ impl Store {
         // Every check that can refuse the start runs before anything is
         // written: on a cleanly closed store through a read-only open, which
         // leaves the file untouched.
-        if path.exists() {
+        if has_store(&path) {
             match open_read_only(&path) {
                 Ok(db) => {
                     check_version(migrations::current_version_of(&db)?)?;
@@ -202,6 +202,11 @@ impl Store {
     /// The database, for work that reads it whole (a backup's snapshot).
     pub fn database(&self) -> Result<Arc<Database>, StoreError> {
         self.db.get()
+    }
+
+    /// The keys the store seals with, for signing a backup of it.
+    pub fn keyring(&self) -> Arc<RwLock<Keyring>> {
+        Arc::clone(&self.keys)
     }
 
     /// Records a successful backup in the meta table.
@@ -487,6 +492,8 @@ pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database,
             StoreError::Io(format!("creating the data folder {}: {e}", dir.display()))
         })?;
     }
+    make_private_file(path)
+        .map_err(|e| StoreError::Io(format!("making {} private: {e}", path.display())))?;
     Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)
@@ -494,6 +501,50 @@ pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database,
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
             other => other.into(),
         })
+}
+
+/// Creates a new, empty redb file at `path` (refusing an existing one)
+/// readable by its owner only, and opens it.
+pub fn create_private_store(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StoreError::Io(format!("creating {}: {e}", path.display())))?;
+    Ok(Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(path)?)
+}
+
+/// Makes the store file owner-only whatever the umask: creates it empty
+/// with mode 0600 (redb initialises an empty file), or narrows the mode of
+/// one an older version created 0644.
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a store file with content exists: an empty one is what a start
+/// interrupted right after creating it leaves, and redb initialises it.
+fn has_store(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
 /// Creates the data folder readable by its owner only.

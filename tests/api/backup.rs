@@ -8,22 +8,22 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn stdout(output: &std::process::Output) -> String {
+pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &std::process::Output) -> String {
+pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The path `backup` printed.
 /// Asserts the command failed with exit code 1 and said `reason` on stderr.
-fn failed_saying(output: &std::process::Output, reason: &str) {
+pub fn failed_saying(output: &std::process::Output, reason: &str) {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
     assert!(stderr(output).contains(reason), "{}", stderr(output));
 }
 
-fn written(output: &std::process::Output) -> PathBuf {
+pub fn written(output: &std::process::Output) -> PathBuf {
     let text = stdout(output);
     let line = text
         .lines()
@@ -53,7 +53,7 @@ fn everything(server: &RunningBinary) -> Vec<Value> {
 }
 
 /// A stopped store with some data and a backup of it: (folder, data dir, backup file).
-fn store_with_backup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+pub fn store_with_backup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = spawn_binary(&data, &[]);
@@ -65,8 +65,33 @@ fn store_with_backup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, data, file)
 }
 
-fn live(data: &Path) -> PathBuf {
+pub fn live(data: &Path) -> PathBuf {
     data.join("launchpad.redb")
+}
+
+/// One backed-up row: table id, key, value.
+pub type Row = (u8, Vec<u8>, Vec<u8>);
+
+/// A backup's manifest and every row, read through the library.
+pub fn rows_of(file: &Path) -> (format::Manifest, Vec<Row>) {
+    let backup = format::open(file, None).unwrap();
+    let mut rows = Vec::new();
+    backup
+        .frames(|f| {
+            rows.push((f.table, f.key.to_vec(), f.value.to_vec()));
+            Ok::<_, format::FormatError>(())
+        })
+        .unwrap();
+    (backup.manifest, rows)
+}
+
+/// The data key a backup of the store in `data` is signed with, unwrapped
+/// by the store's (development) identity, as a legitimate tool would.
+pub fn data_key(data: &Path, manifest: &format::Manifest) -> launchpad::crypto::DataKey {
+    launchpad::crypto::Identity::load(&data.join("identity.age"))
+        .unwrap()
+        .unwrap_key(&manifest.wrapped_key().expect("a format-2 manifest"))
+        .unwrap()
 }
 
 #[test]
@@ -226,72 +251,6 @@ fn keep_prunes_older_dated_backups_in_the_folder() {
     assert!(left.contains(&"notes.txt".to_owned()));
 }
 
-/// Writes a damaged copy of `file` and checks verify and restore both refuse
-/// it with `reason`, leaving the live store exactly as it was.
-fn refused(data: &Path, file: &Path, damage: impl FnOnce(&mut Vec<u8>), reason: &str) {
-    let mut bytes = std::fs::read(file).unwrap();
-    damage(&mut bytes);
-    let bad = file.with_extension("damaged");
-    std::fs::write(&bad, &bytes).unwrap();
-    let before = sha(&live(data));
-
-    let verify = run(&["verify"], data, &[bad.to_str().unwrap()]);
-    let restore = run(&["restore", "--force"], data, &[bad.to_str().unwrap()]);
-
-    failed_saying(&verify, reason);
-    failed_saying(&restore, reason);
-    assert_eq!(sha(&live(data)), before, "the live store changed");
-    let leftovers: Vec<_> = std::fs::read_dir(data)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().contains("restor"))
-        .collect();
-    assert!(leftovers.is_empty(), "a restore left {leftovers:?}");
-}
-
-#[test]
-fn a_truncated_backup_is_refused_and_the_live_store_untouched() {
-    let (_dir, data, file) = store_with_backup();
-    refused(&data, &file, |b| b.truncate(b.len() / 2), "checksum");
-    refused(&data, &file, |b| b.truncate(20), "truncated");
-}
-
-#[test]
-fn a_flipped_byte_is_refused_and_the_live_store_untouched() {
-    let (_dir, data, file) = store_with_backup();
-    refused(
-        &data,
-        &file,
-        |b| {
-            let i = b.len() - 100;
-            b[i] ^= 0x40
-        },
-        "checksum",
-    );
-}
-
-#[test]
-fn a_file_from_a_newer_format_is_refused_and_the_live_store_untouched() {
-    let (_dir, data, file) = store_with_backup();
-    refused(
-        &data,
-        &file,
-        |b| b[8..10].copy_from_slice(&2u16.to_be_bytes()),
-        "newer LaunchPad",
-    );
-}
-
-#[test]
-fn a_foreign_file_is_refused() {
-    let (_dir, data, file) = store_with_backup();
-    refused(
-        &data,
-        &file,
-        |b| b[..8].copy_from_slice(b"NOTABKUP"),
-        "not a LaunchPad backup",
-    );
-}
-
 #[test]
 fn a_backup_whose_key_the_identity_cannot_unwrap_is_refused_by_restore() {
     let (dir, data, file) = store_with_backup();
@@ -379,21 +338,26 @@ fn restore_replaces_the_store_and_keeps_the_old_one_as_a_dated_copy() {
 #[test]
 fn restore_migrates_an_older_schema_forward() {
     let (dir, data, file) = store_with_backup();
-    let opened = format::open(&file, None).unwrap();
-    let mut manifest = opened.manifest.clone();
+    let (mut manifest, rows) = rows_of(&file);
     manifest.schema_version = 2;
     manifest.counts.remove("journal");
     let older = dir.path().join("v2.lpbackup");
-    format::write(&older, &manifest, None, |frames| {
-        for (table, key, value) in &opened.frames {
-            match (*table, key.as_slice()) {
-                (5, _) => {}
-                (1, b"schema_version") => frames.push(1, key, &2u32.to_be_bytes())?,
-                _ => frames.push(*table, key, value)?,
+    format::write(
+        &older,
+        &manifest,
+        None,
+        &data_key(&data, &manifest),
+        |frames| {
+            for (table, key, value) in &rows {
+                match (*table, key.as_slice()) {
+                    (5, _) => {}
+                    (1, b"schema_version") => frames.push(1, key, &2u32.to_be_bytes())?,
+                    _ => frames.push(*table, key, value)?,
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .unwrap();
 
     let restore = run(&["restore", "--force"], &data, &[older.to_str().unwrap()]);

@@ -279,8 +279,30 @@ pub struct RunningBinary {
 
 /// Starts `launchpad serve` on port 0 in `data_dir` and waits until it serves.
 pub fn spawn_binary(data_dir: &Path, env: &[(&str, &str)]) -> RunningBinary {
+    spawn_serving(std::process::Command::new(binary()), data_dir, env)
+}
+
+/// As [`spawn_binary`], started from a shell that first sets `umask`.
+pub fn spawn_binary_with_umask(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    umask: &str,
+) -> RunningBinary {
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(binary());
+    spawn_serving(shell, data_dir, env)
+}
+
+fn spawn_serving(
+    mut command: std::process::Command,
+    data_dir: &Path,
+    env: &[(&str, &str)],
+) -> RunningBinary {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(binary())
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env_clear()

@@ -3,12 +3,14 @@
 
 mod auth;
 mod backup;
+mod backup_hostile;
 mod bad_input;
 mod checklists;
 mod cli;
 mod diagnose;
 mod docs;
 mod encryption;
+mod file_modes;
 mod full_disk;
 mod helpers;
 mod http_basics;
