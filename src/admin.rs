@@ -6,8 +6,11 @@
 //! socket has mode 0600 inside a 0700 folder: only the service's own user can
 //! use it. The protocol is one JSON request line, one JSON answer line.
 
+use crate::accounts;
 use crate::crypto::Recipient;
+use crate::domain::TokenId;
 use crate::store::Store;
+use crate::store::accounts::AuditContext;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -69,6 +72,22 @@ impl Request {
             Self::JournalExport { .. } => "journal_export",
             Self::UserAdd { .. } => "user_add",
             Self::TokenCreate { .. } => "token_create",
+        }
+    }
+}
+
+/// A token created through the socket: its id and its secret, shown once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NewToken {
+    pub id: TokenId,
+    pub token: String,
+}
+
+impl From<accounts::CreatedToken> for NewToken {
+    fn from(created: accounts::CreatedToken) -> Self {
+        Self {
+            id: created.info.id,
+            token: created.secret,
         }
     }
 }
@@ -187,10 +206,17 @@ async fn handle(
             email,
             role,
             password,
-        } => answer(crate::commands::account::add_user(store, &email, &role, &password).await),
-        Request::TokenCreate { email, name } => {
-            answer(crate::commands::account::create_token(store, &email, &name).await)
-        }
+        } => answer(
+            accounts::add_user(store, &email, &role, &password, AuditContext::local())
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        Request::TokenCreate { email, name } => answer(
+            accounts::create_token_for(store, &email, &name, AuditContext::local())
+                .await
+                .map(NewToken::from)
+                .map_err(|e| e.to_string()),
+        ),
     }
 }
 

@@ -144,6 +144,49 @@ pub fn random_secret(prefix: &str, bytes: usize) -> String {
     )
 }
 
+/// The SHA-256 of a bearer secret (an API token or a session id): what the
+/// store keeps and looks secrets up by, so a copy of the store holds no
+/// usable credential.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretDigest([u8; 32]);
+
+impl SecretDigest {
+    pub fn of(secret: &str) -> Self {
+        Self(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, as the token records keep it.
+    pub fn to_hex(self) -> String {
+        hex(&self.0)
+    }
+
+    /// Parses [`SecretDigest::to_hex`]'s output.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        if text.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Self(out))
+    }
+}
+
+impl fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretDigest({}…)", &self.to_hex()[..8])
+    }
+}
+
 /// A keyed lookup index for a sealed value (a user's email): equal inputs
 /// give equal indexes under one data key, and nothing about the input can be
 /// learnt or brute-forced without that key.

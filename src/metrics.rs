@@ -6,7 +6,7 @@
 //! scrape arrives, from the same checks `/ready` runs; the counts come from
 //! the store's summary, which is only recomputed after a write.
 
-use crate::http::limits::Limits;
+use crate::limits::Limits;
 use crate::readiness::{Checker, disk_space};
 use crate::store::Store;
 use prometheus::{
@@ -206,7 +206,7 @@ impl Metrics {
         &self,
         summary: Result<crate::store::stats::Summary, crate::store::StoreError>,
         size: std::io::Result<u64>,
-        backup: Result<Option<crate::backup::LastBackup>, crate::store::StoreError>,
+        backup: Result<Option<crate::store::meta::LastBackup>, crate::store::StoreError>,
         key: Result<crate::store::keys::KeyInfo, crate::store::StoreError>,
         disk: std::io::Result<crate::readiness::DiskSpace>,
     ) {

@@ -7,8 +7,8 @@
 
 use crate::config::Settings;
 use crate::http::access::AccessState;
-use crate::http::limits::Limits;
 use crate::http::{self, extract::BodyLimit};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::readiness::Checker;
 use crate::store::Store;
@@ -56,6 +56,7 @@ impl Application {
     /// Opens the store and binds the listener; nothing is served until
     /// [`Application::run_until_stopped`] is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        crate::store::migrations::on_long_start(crate::service::extend_start);
         let store = Store::open(&settings.store_options())
             .await
             .with_context(|| {
@@ -235,22 +236,15 @@ enum Probe {
 /// random password and prints it once. Production creates nobody: `/ready`
 /// reports that no admin exists until `launchpad user add` runs.
 async fn create_initial_admin(store: &Store) -> anyhow::Result<()> {
-    use crate::domain::{Password, Role, UserEmail};
-    if !store.users().context("reading the users")?.is_empty() {
-        return Ok(());
-    }
-    let secret = crate::crypto::random_secret("", 18);
-    let email = UserEmail::parse("admin@localhost").expect("a valid address");
-    let password =
-        Password::parse(&secret, Some(&email)).context("a random password passes the policy")?;
-    let hash = crate::passwords::hash(&password).await;
-    let who = crate::store::accounts::AuditContext::local();
-    store
-        .create_user(email, Role::Admin, hash, who)
+    let created = crate::accounts::create_initial_admin(store)
         .await
         .context("creating the initial admin")?;
-    // On stderr, once, and never through the structured logs.
-    eprintln!("initial admin: admin@localhost password: {secret}");
-    eprintln!("(shown only now; sign in and create your own accounts with `launchpad user add`)");
+    if let Some(secret) = created {
+        // On stderr, once, and never through the structured logs.
+        eprintln!("initial admin: admin@localhost password: {secret}");
+        eprintln!(
+            "(shown only now; sign in and create your own accounts with `launchpad user add`)"
+        );
+    }
     Ok(())
 }

@@ -260,14 +260,7 @@ fn write_plain(
     plain.inner.write_all(&digest)
 }
 
-/// fsyncs the folder holding `path`, so a rename survives a crash.
-pub fn sync_dir(path: &Path) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::File::open(dir)?.sync_all()
-}
+pub use crate::fsutil::sync_dir;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -12,13 +12,11 @@ pub mod format;
 pub mod tables;
 
 use crate::crypto::{Identity, Keyring, Recipient};
-use crate::domain::{Millis, now_millis, rfc3339};
+use crate::domain::{now_millis, rfc3339};
 use crate::store::journal::Event;
-use crate::store::records::{
-    ChecklistRecord, NOTES, OWNER_EMAIL, ProjectRecord, TaskRecord, decode,
-};
+use crate::store::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::store::tables::{META, meta_key};
-use crate::store::{self, StoreError, accounts, keys, migrations};
+use crate::store::{self, StoreError, accounts, keys, migrations, sealed};
 use format::{Backup, FormatError, Frame, Manifest, Written};
 use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
@@ -76,18 +74,6 @@ pub struct BackupReport {
     pub manifest: Manifest,
     pub duration_ms: u64,
     pub pruned: Vec<PathBuf>,
-}
-
-/// The last successful backup, kept in the store's meta table for metrics
-/// and readiness checks.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LastBackup {
-    pub at: Millis,
-    pub duration_ms: u64,
-    pub size: u64,
-    pub path: PathBuf,
-    pub sha256: String,
 }
 
 /// Where `--out` leads: a folder gets a dated name; a file must not exist.
@@ -310,7 +296,7 @@ fn manifest_key(manifest: &Manifest, identity: &Identity) -> Result<Keyring, Bac
 
 /// The checks of every record as the frames stream past: each decodes,
 /// parents come before their children, meta agrees with the manifest, and
-/// with an identity every sealed field opens.
+/// with an identity every sealed field of [`sealed::SEALED`] opens.
 struct RecordCheck<'i> {
     identity: Option<&'i Identity>,
     /// The key to open sealed fields with, once known.
@@ -371,12 +357,7 @@ impl<'i> RecordCheck<'i> {
         let id = |bytes: &[u8]| -> [u8; 16] { bytes[..16].try_into().expect("checked length") };
         match name {
             "projects" => {
-                let record: ProjectRecord = decode("project", frame.value)?;
-                if let (Some(sealed), Some(ring)) = (&record.owner_email, &self.ring) {
-                    let record_id = u128::from_be_bytes(id(frame.key));
-                    OWNER_EMAIL.open(ring, record_id, sealed, crate::domain::OwnerEmail::parse)?;
-                    self.opened += 1;
-                }
+                decode::<ProjectRecord>("project", frame.value)?;
                 self.projects.push(id(frame.key));
             }
             "checklists" => {
@@ -387,7 +368,7 @@ impl<'i> RecordCheck<'i> {
                 self.checklists.push(id(&frame.key[16..]));
             }
             "tasks" => {
-                let record: TaskRecord = decode("task", frame.value)?;
+                decode::<TaskRecord>("task", frame.value)?;
                 if !self.checklists_sorted {
                     self.checklists.sort_unstable();
                     self.checklists_sorted = true;
@@ -395,17 +376,19 @@ impl<'i> RecordCheck<'i> {
                 if self.checklists.binary_search(&id(frame.key)).is_err() {
                     return Err(invalid("a task whose checklist is missing".into()));
                 }
-                if let (Some(sealed), Some(ring)) = (&record.notes, &self.ring) {
-                    let record_id = u128::from_be_bytes(id(&frame.key[16..]));
-                    NOTES.open(ring, record_id, sealed, crate::domain::TaskNotes::parse)?;
-                    self.opened += 1;
-                }
             }
             "journal" => drop(decode::<Event>("journal", frame.value)?),
             "users" => drop(decode::<accounts::UserRecord>("user", frame.value)?),
             "tokens" => drop(decode::<accounts::TokenRecord>("token", frame.value)?),
             "audit" => drop(decode::<accounts::AuditEntry>("audit", frame.value)?),
             _ => {}
+        }
+        if let Some(ring) = &self.ring {
+            for field in sealed::in_table(name) {
+                if field.open_in_row(ring, frame.key, frame.value)? {
+                    self.opened += 1;
+                }
+            }
         }
         Ok(())
     }
@@ -497,6 +480,9 @@ pub struct RestoreOptions {
     pub force: bool,
     /// Accept a format-1 backup, which carries no authentication tag.
     pub accept_unsigned: bool,
+    /// Whether a server answers on the data folder's admin socket (the
+    /// caller asks it); the store's own lock is the final guard.
+    pub served: bool,
 }
 
 /// Replaces the store in `data_dir` with a verified, authentic backup.
@@ -511,9 +497,9 @@ pub fn restore(
         dry_run,
         force,
         accept_unsigned,
+        served,
     } = options;
     let live = data_dir.join(store::FILE_NAME);
-    let served = crate::admin::is_served(data_dir);
     if served && !dry_run {
         return Err(BackupError::ServerRunning(data_dir.to_owned()));
     }
@@ -612,7 +598,7 @@ fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<
         let target = Some(format!("snapshot {}", opened.manifest.created_at));
         accounts::audit(
             &tx,
-            audit_stamp(),
+            crate::store::meta::audit_stamp(),
             &accounts::AuditContext::local(),
             "restore",
             target,
@@ -648,43 +634,13 @@ pub fn take(
 }
 
 impl BackupReport {
-    pub fn last(&self) -> LastBackup {
-        LastBackup {
+    pub fn last(&self) -> store::meta::LastBackup {
+        store::meta::LastBackup {
             at: now_millis(),
             duration_ms: self.duration_ms,
             size: self.file.size,
             path: self.file.path.clone(),
             sha256: self.file.sha256.clone(),
         }
-    }
-}
-
-/// Records a successful backup, and audits it, in `tx`.
-pub fn write_last_backup(tx: &redb::WriteTransaction, last: &LastBackup) -> Result<(), StoreError> {
-    let json = serde_json::to_vec(last).expect("serializes");
-    tx.open_table(META)?
-        .insert(meta_key::LAST_BACKUP, json.as_slice())?;
-    let target = Some(last.path.display().to_string());
-    accounts::audit(
-        tx,
-        audit_stamp(),
-        &accounts::AuditContext::local(),
-        "backup",
-        target,
-    )
-}
-
-pub fn read_last_backup(db: &impl ReadableDatabase) -> Result<Option<LastBackup>, StoreError> {
-    let tx = db.begin_read()?;
-    let meta = tx.open_table(META)?;
-    let row = meta.get(meta_key::LAST_BACKUP)?;
-    Ok(row.and_then(|v| serde_json::from_slice(v.value()).ok()))
-}
-
-/// An audit entry's id and time for work done outside the writer.
-fn audit_stamp() -> crate::store::journal::Stamp {
-    crate::store::journal::Stamp {
-        id: uuid::Uuid::now_v7().as_u128(),
-        at: now_millis(),
     }
 }

@@ -83,7 +83,7 @@ pub fn backup(overrides: &Overrides, args: &BackupArgs) -> Result<(), CommandErr
                 })
                 .map_err(|e| anyhow!("{e}"))?;
                 let tx = db.begin_write().map_err(|e| anyhow!("{e}"))?;
-                backup::write_last_backup(&tx, &report.last()).map_err(explain_store_error)?;
+                store::meta::write_last_backup(&tx, &report.last()).map_err(explain_store_error)?;
                 tx.commit()
                     .map_err(|e| anyhow!("recording the backup: {e}"))?;
                 report
@@ -206,6 +206,7 @@ pub fn restore(overrides: &Overrides, args: &RestoreArgs) -> Result<(), CommandE
             dry_run: args.dry_run,
             force: args.force,
             accept_unsigned: args.accept_unsigned,
+            served: admin::is_served(&settings.data_dir),
         },
     )
     .map_err(|e| anyhow!("restore refused: {e}"))?;

@@ -91,7 +91,7 @@ pub fn diagnose(overrides: &Overrides, args: &DiagnoseArgs) -> Result<(), Comman
             .map(|f| {
                 serde_json::json!({
                     "table": f.table, "field": f.field,
-                    "class": f.class.to_string(), "protection": f.protection,
+                    "class": f.class.to_string(), "protection": f.protection(),
                 })
             })
             .collect(),

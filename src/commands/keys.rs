@@ -91,7 +91,7 @@ pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
             field.table,
             field.field,
             field.class.to_string(),
-            field.protection
+            field.protection()
         );
     }
     Ok(())

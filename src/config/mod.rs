@@ -683,10 +683,7 @@ impl Parser {
 
 /// Resolves `path` against the current folder, for reports.
 pub fn display_path(path: &Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_owned())
-        .display()
-        .to_string()
+    crate::fsutil::display_path(path)
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@ use uuid::Uuid;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+            serde::Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(Uuid);
 
@@ -50,6 +53,14 @@ id_type!(
 id_type!(
     /// Identifies a task within a checklist.
     TaskId
+);
+id_type!(
+    /// Identifies a user account.
+    UserId
+);
+id_type!(
+    /// Identifies an API token (never its secret).
+    TokenId
 );
 
 #[cfg(test)]

@@ -15,11 +15,11 @@ mod user;
 
 pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
 pub use checklist::{Checklist, ChecklistName};
-pub use ids::{ChecklistId, ProjectId, TaskId};
+pub use ids::{ChecklistId, ProjectId, TaskId, TokenId, UserId};
 pub use project::{Description, OwnerEmail, Project, ProjectName};
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
-pub use text::TextError;
-pub use user::{Password, Role, UserEmail};
+pub use text::{FieldProblem, Problems, TextError};
+pub use user::{NewUser, Password, Role, TokenName, UserEmail};
 
 /// Milliseconds since the Unix epoch, UTC. Stored as an integer and shown as
 /// RFC 3339 with millisecond precision, as the prototype's clients expect.

@@ -17,6 +17,50 @@ pub enum TextError {
     Invalid(&'static str),
 }
 
+/// One field a request got wrong, named as the client named it. Parsers
+/// that check several fields return every problem at once, so a form can
+/// show them all; each surface renders them its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Collects the problems of a multi-field parse.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    /// Keeps the value, or records why `field` was refused.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|e| self.0.push(FieldProblem::new(field, e.to_string())))
+            .ok()
+    }
+
+    /// The value built from the checked fields, or every problem found.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldProblem>> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
 /// Whether line breaks and tabs are allowed (free text) or not (single-line names).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lines {

@@ -3,7 +3,7 @@
 //! tokens, backups and keys and reads the audit log.
 
 use super::TextError;
-use super::text::{redacted_debug, text_conversions};
+use super::text::{FieldProblem, Lines, Problems, bounded_text, redacted_debug, text_conversions};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -113,6 +113,42 @@ impl Password {
 
 redacted_debug!(Password);
 
+bounded_text!(
+    /// What an API token is called by its owner ("ci deploy"): one line,
+    /// 1–60 characters.
+    TokenName,
+    1,
+    60,
+    Lines::Single
+);
+
+/// A user to add, every field checked: the one rule set for the API, the
+/// CLI and the admin socket.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: UserEmail,
+    pub role: Role,
+    pub password: Password,
+}
+
+impl NewUser {
+    /// Checks every field and reports every problem at once.
+    pub fn parse(email: &str, role: &str, password: &str) -> Result<Self, Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        let email = problems.check("email", UserEmail::parse(email));
+        let role = problems.check("role", Role::parse(role));
+        let password = match &email {
+            Some(email) => problems.check("password", Password::parse(password, Some(email))),
+            None => problems.check("password", Password::parse(password, None)),
+        };
+        problems.finish(|| Self {
+            email: email.expect("checked"),
+            role: role.expect("checked"),
+            password: password.expect("checked"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +172,21 @@ mod tests {
     fn a_password_built_from_the_email_is_refused() {
         let email = UserEmail::parse("margaret.hamilton@example.com").unwrap();
         assert!(Password::parse("margaret.hamilton1", Some(&email)).is_err());
+    }
+
+    #[test]
+    fn a_new_user_reports_every_bad_field_at_once() {
+        let problems = NewUser::parse("not-an-email", "root", "short").unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["email", "role", "password"]);
+    }
+
+    #[test]
+    fn token_names_are_one_line_of_one_to_sixty_characters() {
+        assert!(TokenName::parse("ci deploy").is_ok());
+        assert!(TokenName::parse(" ").is_err());
+        assert!(TokenName::parse("ci\u{7}deploy").is_err());
+        assert!(TokenName::parse(&"x".repeat(61)).is_err());
     }
 
     #[test]

@@ -2,16 +2,21 @@
 //!
 //! Credentials are a bearer token (`Authorization: Bearer lp_…`) or the
 //! session cookie; without either a request acts with `auth.anonymous_role`
-//! (none by default). [`required`] is the single table of what each route
-//! needs. Missing or invalid credentials are answered 401, a role too low
-//! 403. Cookie-authenticated changes must prove they come from this site
-//! (CSRF). Every API request spends from its caller's rate budget.
+//! (none by default). What each route needs comes from the route table
+//! ([`super::table`]); a matched route the table does not declare is
+//! refused with 403, never served. Missing or invalid credentials are
+//! answered 401, a role too low 403. Cookie-authenticated changes must prove
+//! they come from this site (CSRF). Every API request spends from its
+//! caller's rate budget.
 
 use super::error::ApiError;
-use super::limits::Limits;
 use super::middleware::{RequestId, RoutePattern};
+use super::table::{self, Needs};
+use crate::accounts::{self, Credential};
 use crate::config::AuthSettings;
-use crate::domain::{Role, now_millis};
+use crate::crypto::SecretDigest;
+use crate::domain::{Role, TokenId};
+use crate::limits::Limits;
 use crate::store::Store;
 use crate::store::accounts::{AuditContext, User};
 use actix_web::body::{BoxBody, MessageBody};
@@ -20,10 +25,8 @@ use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
-use sha2::{Digest, Sha256};
 use std::future::{Ready, ready};
 use std::net::IpAddr;
-use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "lp_session";
 
@@ -38,38 +41,11 @@ pub enum Access {
     Role(Role),
 }
 
-/// The one table of route permissions, by method and route pattern. A pair
-/// not listed needs nothing here: the router answers it (404 or 405).
-pub fn required(method: &Method, pattern: &str) -> Access {
-    use Access::{Public, SignedIn};
-    const VIEWER: Access = Access::Role(Role::Viewer);
-    const EDITOR: Access = Access::Role(Role::Editor);
-    const ADMIN: Access = Access::Role(Role::Admin);
-    match (method.as_str(), pattern) {
-        ("GET", "/api/v1/projects" | "/api/v1/projects/{projectId}") => VIEWER,
-        ("POST", "/api/v1/projects") => EDITOR,
-        ("PATCH" | "DELETE", "/api/v1/projects/{projectId}") => EDITOR,
-        ("POST", "/api/v1/projects/{projectId}/checklists") => EDITOR,
-        ("PATCH" | "DELETE", "/api/v1/projects/{projectId}/checklists/{checklistId}") => EDITOR,
-        ("POST", "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks") => EDITOR,
-        (
-            "PATCH" | "DELETE",
-            "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}",
-        ) => EDITOR,
-        ("POST", "/api/v1/auth/logout") => SignedIn,
-        ("GET" | "POST", "/api/v1/tokens") | ("DELETE", "/api/v1/tokens/{tokenId}") => SignedIn,
-        ("GET" | "POST", "/api/v1/users") | ("DELETE", "/api/v1/users/{userId}") => ADMIN,
-        ("GET", "/api/v1/audit") | ("GET", "/api/v1/backups/status") => ADMIN,
-        ("GET", "/api/v1/summary") => VIEWER,
-        _ => Public,
-    }
-}
-
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
-    Session([u8; 32]),
-    Token(Uuid),
+    Session(SecretDigest),
+    Token(TokenId),
     Anonymous,
 }
 
@@ -130,10 +106,6 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     )
 }
 
-pub fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
-}
-
 fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
         .get_all(COOKIE)
@@ -156,55 +128,25 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 /// Resolves credentials. `Ok(None)`: none sent. `Err`: sent but not valid.
 async fn authenticate(
     req: &HttpRequest,
-    store: &web::Data<Store>,
+    store: &Store,
     settings: &AuthSettings,
 ) -> Result<Option<(User, Via)>, ApiError> {
-    let invalid = |why: &str| ApiError::Unauthorized(why.to_owned());
-    if let Some(token) = bearer(req) {
-        let hash = digest(&token);
-        let reader = store.clone();
-        let found = web::block(move || -> Result<_, crate::store::StoreError> {
-            let Some(token) = reader.token_by_hash(hash)? else {
-                return Ok(None);
-            };
-            Ok(reader.user(token.user_id)?.map(|user| (user, token)))
-        })
-        .await??;
-        let (user, token) =
-            found.ok_or_else(|| invalid("the API token is not valid or was revoked"))?;
-        if token
-            .last_used_at
-            .is_none_or(|at| now_millis() - at > 60_000)
-        {
-            store.touch_token(token.id).await?;
-        }
-        return Ok(Some((user, Via::Token(token.id))));
-    }
-    let Some(secret) = cookie(req, SESSION_COOKIE) else {
+    let credential = if let Some(token) = bearer(req) {
+        accounts::by_token(store, &token).await?
+    } else if let Some(secret) = cookie(req, SESSION_COOKIE) {
+        let policy = accounts::SessionPolicy {
+            idle: settings.session_idle,
+            max: settings.session_max,
+        };
+        accounts::by_session(store, &secret, policy).await?
+    } else {
         return Ok(None);
     };
-    let hash = digest(&secret);
-    let reader = store.clone();
-    let found = web::block(move || -> Result<_, crate::store::StoreError> {
-        let Some(session) = reader.session(hash)? else {
-            return Ok(None);
-        };
-        Ok(reader.user(session.user)?.map(|user| (user, session)))
-    })
-    .await??;
-    let (user, session) = found.ok_or_else(|| invalid("the session has ended; sign in again"))?;
-    let now = now_millis();
-    let idle_ms = settings.session_idle.as_millis() as i64;
-    let expired = now - session.last_seen_at > idle_ms
-        || now - session.created_at > settings.session_max.as_millis() as i64;
-    if expired {
-        store.delete_session(hash, None).await?;
-        return Err(invalid("the session has expired; sign in again"));
+    match credential {
+        Credential::Token(user, token) => Ok(Some((user, Via::Token(token.id)))),
+        Credential::Session(user, digest) => Ok(Some((user, Via::Session(digest)))),
+        Credential::Invalid(why) => Err(ApiError::Unauthorized(why.to_owned())),
     }
-    if now - session.last_seen_at > (idle_ms / 4).min(60_000) {
-        store.touch_session(hash).await?;
-    }
-    Ok(Some((user, Via::Session(hash))))
 }
 
 /// A cookie-authenticated change must come from this site.
@@ -225,18 +167,36 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let known = req.extensions().get::<RoutePattern>().map(|r| r.0.clone());
+    let matched = known.or_else(|| req.match_pattern());
+    let access = match matched.as_deref() {
+        // Unmatched: the UI or the router's 404 answers; nothing to guard.
+        None | Some("unmatched") => Access::Public,
+        Some(pattern) => match table::needs(req.method(), pattern) {
+            Needs::Declared(access) => access,
+            // The router answers 405 without running any handler.
+            Needs::OtherMethod => Access::Public,
+            Needs::Unknown => {
+                tracing::error!(
+                    method = %req.method(),
+                    route = pattern,
+                    "refused a route that the route table does not declare; declare it in http/table.rs"
+                );
+                return Ok(req.error_response(ApiError::Forbidden(
+                    "this route has no declared access".into(),
+                )));
+            }
+        },
+    };
+    let pattern = matched.unwrap_or_else(|| "unmatched".to_owned());
     let (Some(state), Some(store)) = (
         req.app_data::<web::Data<AccessState>>().cloned(),
         req.app_data::<web::Data<Store>>().cloned(),
     ) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return Ok(req.error_response(ApiError::Internal(anyhow::anyhow!(
+            "the access layer has no state or store"
+        ))));
     };
-    let known = req.extensions().get::<RoutePattern>().map(|r| r.0.clone());
-    let pattern = known.unwrap_or_else(|| {
-        req.match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned())
-    });
-    let access = required(req.method(), &pattern);
     match admit(req.request(), &state, &store, access, &pattern).await {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
@@ -256,7 +216,7 @@ async fn admit(
 ) -> Result<Caller, ApiError> {
     let ip = client_ip(req, &state.settings.trusted_proxies);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let credentials = match authenticate(req, store, &state.settings).await {
+    let credentials = match authenticate(req, store.get_ref(), &state.settings).await {
         Ok(found) => found,
         // A public route works with a stale cookie: it acts as anonymous.
         Err(_) if access == Access::Public => None,
@@ -329,38 +289,59 @@ async fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test};
+    use std::sync::{Arc, Mutex};
 
-    #[test]
-    fn reads_need_a_viewer_changes_an_editor_and_administration_an_admin() {
-        assert_eq!(
-            required(&Method::GET, "/api/v1/projects"),
-            Access::Role(Role::Viewer)
-        );
-        assert_eq!(
-            required(
-                &Method::PATCH,
-                "/api/v1/projects/{projectId}/checklists/{checklistId}"
-            ),
-            Access::Role(Role::Editor)
-        );
-        assert_eq!(
-            required(&Method::GET, "/api/v1/audit"),
-            Access::Role(Role::Admin)
-        );
-        assert_eq!(
-            required(&Method::DELETE, "/api/v1/users/{userId}"),
-            Access::Role(Role::Admin)
-        );
-        assert_eq!(required(&Method::POST, "/api/v1/tokens"), Access::SignedIn);
-        assert_eq!(
-            required(&Method::POST, "/api/v1/auth/login"),
-            Access::Public
-        );
-        assert_eq!(required(&Method::GET, "/health"), Access::Public);
-        assert_eq!(
-            required(&Method::PUT, "/api/v1/projects"),
-            Access::Public,
-            "the router answers 405"
+    /// Log lines written while a test runs, for asserting on them.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_route_missing_from_the_table_is_refused_with_403_and_an_error_line_naming_it() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(authorize))
+                // Registered around the table, as a careless change might.
+                .route(
+                    "/api/v1/forgotten/{id}",
+                    actix_web::web::get().to(|| async { HttpResponse::Ok().body("secret") }),
+                ),
+        )
+        .await;
+
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/api/v1/forgotten/1")
+                .to_request(),
+        )
+        .await;
+
+        assert_eq!(response.status(), 403);
+        let body = test::read_body(response).await;
+        assert!(!body.starts_with(b"secret"), "the handler ran");
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logged.contains("ERROR") && logged.contains("/api/v1/forgotten/{id}"),
+            "{logged}"
         );
     }
 }

@@ -290,6 +290,29 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::domain::FieldProblem> for FieldError {
+    fn from(problem: crate::domain::FieldProblem) -> Self {
+        Self::new(problem.field, problem.message)
+    }
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match e {
+            AccountError::Invalid(problems) => {
+                Self::Validation(problems.into_iter().map(FieldError::from).collect())
+            }
+            AccountError::NoSuchUser => Self::Missing("a user with that email".into()),
+            AccountError::WrongCredentials => {
+                Self::Unauthorized("the email or password is wrong".into())
+            }
+            AccountError::RateLimited(retry_after) => Self::RateLimited { retry_after },
+            AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::Internal(anyhow::anyhow!("a blocking store read failed: {e}"))

@@ -1,9 +1,13 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations and
-//! served at `/api/v1/openapi.json`. A test checks it against the live routes.
+//! The OpenAPI 3.1 document, served at `/api/v1/openapi.json`. Its
+//! operations come from the route table (each handler's annotation, and the
+//! security its declared access implies); the schemas and tags are listed
+//! here. A test checks it against the live routes.
 
+use super::access::Access;
 use super::dto;
 use super::error::{FieldError, Problem};
-use super::routes::{account, checklists, health, metrics, projects, status, tasks};
+use super::routes::{auth, status, tokens, users};
+use super::table;
 use crate::domain::{Checklist, Project, Task, TaskStatus};
 use actix_web::HttpResponse;
 use std::sync::OnceLock;
@@ -12,21 +16,10 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "LaunchPad API", version = "1", description = "Projects, checklists and tasks on the way to production."),
-    paths(
-        projects::list, projects::create, projects::get, projects::update, projects::delete,
-        checklists::create, checklists::update, checklists::delete,
-        tasks::create, tasks::update, tasks::delete,
-        health::health, health::ready, metrics::scrape,
-        account::login, account::logout, account::me,
-        account::create_token, account::list_tokens, account::revoke_token,
-        account::list_users, account::create_user, account::delete_user,
-        account::audit,
-        status::summary, status::backup_status,
-    ),
     components(schemas(
         Project, Checklist, Task, TaskStatus, Problem, FieldError,
         dto::CreateProject, dto::UpdateProject, dto::ChecklistBody, dto::CreateTask, dto::UpdateTask,
-        account::LoginBody, account::SignedIn, account::NewToken, account::CreatedToken, account::NewUser,
+        auth::LoginBody, auth::SignedIn, tokens::NewToken, tokens::CreatedToken, users::NewUser,
         crate::store::accounts::User, crate::store::accounts::TokenInfo, crate::store::accounts::AuditEntry,
         crate::domain::Role, crate::readiness::Readiness, crate::readiness::Check,
         crate::store::stats::Summary, crate::store::stats::TaskCounts,
@@ -37,13 +30,64 @@ use utoipa::OpenApi;
         (name = "tokens"), (name = "users"), (name = "audit"), (name = "operations"),
     ),
 )]
-pub struct ApiDoc;
+struct Base;
+
+/// The names of the two ways to authenticate, as operations refer to them.
+pub const BEARER: &str = "bearerToken";
+pub const SESSION: &str = "sessionCookie";
+
+/// The whole document: the base plus every documented route of the table,
+/// each with the security its access needs.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+    let mut doc = Base::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+    components.add_security_scheme(
+        SESSION,
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            super::access::SESSION_COOKIE,
+        ))),
+    );
+    for route in table::routes() {
+        let Some((method, operation)) = &route.operation else {
+            continue;
+        };
+        let mut operation = operation();
+        secure(&mut operation, route.access);
+        doc.paths
+            .add_path_operation(&route.pattern, vec![method.clone()], operation);
+    }
+    doc
+}
+
+/// Declares what an operation needs: a token or a session for anything but
+/// public routes, and the least role as `x-required-role`.
+fn secure(operation: &mut utoipa::openapi::path::Operation, access: Access) {
+    use utoipa::openapi::security::SecurityRequirement;
+    let role = match access {
+        Access::Public => return,
+        Access::SignedIn => "signed-in",
+        Access::Role(role) => role.as_str(),
+    };
+    operation.security = Some(vec![
+        SecurityRequirement::new(BEARER, Vec::<String>::new()),
+        SecurityRequirement::new(SESSION, Vec::<String>::new()),
+    ]);
+    operation
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("x-required-role".into(), role.into());
+}
 
 /// The document as JSON, rendered once.
 pub fn document_json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
+        document()
             .to_json()
             .expect("the OpenAPI document serializes")
     })

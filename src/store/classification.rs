@@ -27,26 +27,35 @@ impl fmt::Display for Class {
     }
 }
 
-/// One stored field: where it lives, its class and how it is protected.
+/// One stored field: where it lives and its class.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredField {
     pub table: &'static str,
     pub field: &'static str,
     pub class: Class,
-    pub protection: &'static str,
+}
+
+impl StoredField {
+    /// How the field is protected at rest; for personal data, read off the
+    /// one list of sealed fields.
+    pub fn protection(&self) -> &'static str {
+        match self.class {
+            Class::Operational => "plain",
+            Class::Pii if super::sealed::is_sealed(self.table, self.field) => {
+                "sealed (XChaCha20-Poly1305, data key)"
+            }
+            Class::Pii => "copies of sealed records (their fields stay sealed)",
+            Class::Secret if self.field.ends_with("hash") => "a one-way hash (argon2id or SHA-256)",
+            Class::Secret => "age-wrapped to the operator's recipient",
+        }
+    }
 }
 
 const fn field(table: &'static str, field: &'static str, class: Class) -> StoredField {
-    let protection = match class {
-        Class::Operational => "plain",
-        Class::Pii => "sealed (XChaCha20-Poly1305, data key)",
-        Class::Secret => "age-wrapped to the operator's recipient",
-    };
     StoredField {
         table,
         field,
         class,
-        protection,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The demo project a fresh store starts with, so a first `launchpad serve`
 //! shows something real. Seeded once: deleting it does not bring it back.
 
-use super::StoreError;
+use super::error::StoreError;
 use super::ops;
 use super::tables::{META, PROJECTS, meta_key};
 use super::writer::WriteCtx;

@@ -7,7 +7,7 @@
 //! restored snapshot: puts and deletes are idempotent, so replaying the same
 //! events twice, or events the snapshot already holds, changes nothing.
 
-use super::StoreError;
+use super::error::StoreError;
 use super::read::children_of;
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
 use super::tables::{CHECKLISTS, JOURNAL, PROJECTS, TASKS};

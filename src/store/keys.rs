@@ -7,14 +7,11 @@
 //! re-seals every sealed field in that same transaction), so an interrupted
 //! command leaves the store readable under exactly one key.
 
-use super::StoreError;
-use super::records::{NOTES, OWNER_EMAIL, ProjectRecord, Sealed, TaskRecord, decode, encode};
-use super::tables::{META, PROJECTS, TASKS, meta_key};
-use crate::crypto::{
-    DataKey, Identity, KeyError, Keyring, Recipient, binding, seal_with, wrap_key,
-};
+use super::error::StoreError;
+use super::tables::{META, meta_key};
+use crate::crypto::{DataKey, Identity, KeyError, Keyring, Recipient, wrap_key};
 use crate::domain::{Millis, now_millis};
-use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableDatabase, WriteTransaction};
 use serde::Serialize;
 use std::sync::RwLock;
 
@@ -135,7 +132,7 @@ pub fn rotate(db: &Database, ring: &RwLock<Keyring>) -> Result<Rotation, StoreEr
     let tx = db.begin_write()?;
     let resealed = {
         let current = ring.read().unwrap_or_else(|e| e.into_inner());
-        reseal_all(&tx, &current, &next)?
+        super::sealed::reseal_all(&tx, &current, &next)?
     };
     write_key(&tx, &next, &recipients, now_millis())?;
     // Readers may meet the new ciphertexts the moment the commit lands.
@@ -159,50 +156,6 @@ pub fn rotate(db: &Database, ring: &RwLock<Keyring>) -> Result<Rotation, StoreEr
             Err(e.into())
         }
     }
-}
-
-fn reseal_all(tx: &WriteTransaction, ring: &Keyring, next: &DataKey) -> Result<usize, StoreError> {
-    let reseal = |slot: super::records::FieldSlot,
-                  id: u128,
-                  sealed: &Sealed|
-     -> Result<Sealed, StoreError> {
-        let aad = binding(slot.table, id, slot.field);
-        let plain = ring.open(&aad, &sealed.0).map_err(|e| {
-            StoreError::Corrupt(format!("{}.{} of {id:032x}: {e}", slot.table, slot.field))
-        })?;
-        Ok(Sealed(seal_with(next, &aad, &plain)))
-    };
-    let mut count = 0;
-    let mut projects = tx.open_table(PROJECTS)?;
-    let mut changed = Vec::new();
-    for row in projects.iter()? {
-        let (key, value) = row?;
-        let mut record: ProjectRecord = decode("project", value.value())?;
-        if let Some(sealed) = &record.owner_email {
-            record.owner_email = Some(reseal(OWNER_EMAIL, key.value(), sealed)?);
-            changed.push((key.value(), encode(&record)));
-        }
-    }
-    count += changed.len();
-    for (key, bytes) in changed.drain(..) {
-        projects.insert(key, bytes.as_slice())?;
-    }
-    let mut tasks = tx.open_table(TASKS)?;
-    let mut changed = Vec::new();
-    for row in tasks.iter()? {
-        let (key, value) = row?;
-        let mut record: TaskRecord = decode("task", value.value())?;
-        if let Some(sealed) = &record.notes {
-            record.notes = Some(reseal(NOTES, key.value().1, sealed)?);
-            changed.push((key.value(), encode(&record)));
-        }
-    }
-    count += changed.len();
-    for (key, bytes) in changed {
-        tasks.insert(key, bytes.as_slice())?;
-    }
-    count += super::accounts::reseal_users(tx, ring, next)?;
-    Ok(count)
 }
 
 /// Wraps the current data key to `to` instead of its present recipients.

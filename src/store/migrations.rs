@@ -5,8 +5,7 @@
 //! at the first step that did not commit. `launchpad migrate --plan` lists
 //! the steps a store still needs without writing anything.
 
-use super::StoreError;
-use super::records::{FieldSlot, NOTES, OWNER_EMAIL};
+use super::error::StoreError;
 use super::tables::{CHECKLISTS, META, PROJECTS, TASKS, meta_key};
 use crate::crypto::Keyring;
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
@@ -82,52 +81,7 @@ fn create_core_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreErr
 
 /// Version 1 kept `owner_email` and `notes` as plain strings; seal them.
 fn seal_personal_fields(tx: &WriteTransaction, ring: &Keyring) -> Result<(), StoreError> {
-    let mut projects = tx.open_table(PROJECTS)?;
-    let mut changed = Vec::new();
-    for row in projects.iter()? {
-        let (key, value) = row?;
-        if let Some(bytes) = seal_string_field(value.value(), OWNER_EMAIL, key.value(), ring)? {
-            changed.push((key.value(), bytes));
-        }
-    }
-    for (key, bytes) in changed {
-        projects.insert(key, bytes.as_slice())?;
-    }
-    let mut tasks = tx.open_table(TASKS)?;
-    let mut changed = Vec::new();
-    for row in tasks.iter()? {
-        let (key, value) = row?;
-        if let Some(bytes) = seal_string_field(value.value(), NOTES, key.value().1, ring)? {
-            changed.push((key.value(), bytes));
-        }
-    }
-    for (key, bytes) in changed {
-        tasks.insert(key, bytes.as_slice())?;
-    }
-    Ok(())
-}
-
-/// Replaces a plain string field of a JSON row with its sealed form.
-fn seal_string_field(
-    row: &[u8],
-    slot: FieldSlot,
-    id: u128,
-    ring: &Keyring,
-) -> Result<Option<Vec<u8>>, StoreError> {
-    let mut value: serde_json::Value = serde_json::from_slice(row)
-        .map_err(|e| StoreError::Corrupt(format!("a {} row: {e}", slot.table)))?;
-    let Some(plain) = value
-        .get(slot.field)
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-    else {
-        return Ok(None);
-    };
-    let sealed = serde_json::to_value(slot.seal(ring, id, &plain)).expect("sealed bytes serialize");
-    value[slot.field] = sealed;
-    Ok(Some(
-        serde_json::to_vec(&value).expect("JSON re-serializes"),
-    ))
+    super::sealed::seal_plain_fields(tx, ring, 2)
 }
 
 /// Reads the schema version from a `meta` table (0 for a store never migrated).
@@ -187,15 +141,29 @@ pub fn run(db: &redb::Database, ring: &Keyring) -> Result<u32, StoreError> {
     Ok(start)
 }
 
-/// Runs `work` while asking systemd for more start time every 20 s, so a
-/// migration over a large store is never cut short by `TimeoutStartSec`.
+/// Asks the service manager for `extra` more start time, saying why.
+pub type StartExtender = fn(std::time::Duration, &str);
+
+static START_EXTENDER: std::sync::OnceLock<StartExtender> = std::sync::OnceLock::new();
+
+/// Installs the hook long migrations call to keep a start from timing out
+/// (the service's systemd notify); without one they just run.
+pub fn on_long_start(extend: StartExtender) {
+    let _ = START_EXTENDER.set(extend);
+}
+
+/// Runs `work` while asking for more start time every 20 s, so a migration
+/// over a large store is never cut short by `TimeoutStartSec`.
 fn keep_start_alive<T>(status: &str, work: impl FnOnce() -> T) -> T {
     const EXTRA: std::time::Duration = std::time::Duration::from_secs(60);
+    let Some(extend) = START_EXTENDER.get().copied() else {
+        return work();
+    };
     let (done, finished) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             loop {
-                crate::service::extend_start(EXTRA, status);
+                extend(EXTRA, status);
                 match finished.recv_timeout(EXTRA / 3) {
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
                     _ => break,

@@ -11,10 +11,12 @@ mod demo;
 pub mod error;
 pub mod journal;
 pub mod keys;
+pub mod meta;
 pub mod migrations;
 mod ops;
 mod read;
 pub mod records;
+pub mod sealed;
 mod slot;
 pub mod stats;
 pub mod tables;
@@ -150,6 +152,21 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs blocking store reads off the async executor, inside the
+    /// caller's tracing span (the request's), so their log lines keep the
+    /// request id.
+    pub async fn blocking<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| read(&store)))
+            .await
+            .map_err(|e| StoreError::Io(format!("a blocking store read failed: {e}")))?
+    }
+
     /// Changes whenever a commit lands; read it before reading data to tag
     /// what was read (see the HTTP response cache).
     pub fn generation(&self) -> u64 {
@@ -210,9 +227,9 @@ impl Store {
     }
 
     /// Records a successful backup in the meta table.
-    pub async fn record_backup(&self, last: crate::backup::LastBackup) -> Result<(), StoreError> {
+    pub async fn record_backup(&self, last: meta::LastBackup) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| crate::backup::write_last_backup(ctx.tx, &last))
+            .submit(move |ctx| meta::write_last_backup(ctx.tx, &last))
             .await
     }
 
@@ -222,8 +239,8 @@ impl Store {
     }
 
     /// The last successful backup, if any.
-    pub fn last_backup(&self) -> Result<Option<crate::backup::LastBackup>, StoreError> {
-        crate::backup::read_last_backup(&*self.db.get()?)
+    pub fn last_backup(&self) -> Result<Option<meta::LastBackup>, StoreError> {
+        meta::read_last_backup(&*self.db.get()?)
     }
 
     /// Journal events at or after `since`, oldest first.
@@ -547,17 +564,7 @@ fn has_store(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
-/// Creates the data folder readable by its owner only.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
+pub use crate::fsutil::create_private_dir;
 
 /// Row counts per table of a store no server holds, read without writing.
 pub fn read_counts(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
@@ -583,7 +590,7 @@ pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, St
     if !path.exists() {
         return Err(StoreError::Io(format!(
             "no store at {}",
-            crate::config::display_path(&path)
+            crate::fsutil::display_path(&path)
         )));
     }
     open_database(&path, cache_bytes)
@@ -597,7 +604,7 @@ pub struct StoreFacts {
     pub schema_version: u32,
     pub latest_schema_version: u32,
     pub data_key: Option<keys::KeyInfo>,
-    pub last_backup: Option<crate::backup::LastBackup>,
+    pub last_backup: Option<meta::LastBackup>,
 }
 
 impl StoreFacts {
@@ -606,7 +613,7 @@ impl StoreFacts {
             schema_version: migrations::current_version_of(db)?,
             latest_schema_version: migrations::latest_version(),
             data_key: keys::read(db)?.map(|(info, _)| info),
-            last_backup: crate::backup::read_last_backup(db)?,
+            last_backup: meta::read_last_backup(db)?,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! in the same transaction.
 
 use super::accounts::{self, AuditContext};
+use super::error::{Missing, StoreError};
 use super::journal::{self, EventKind, Stamp, Target};
 use super::read::{Tables, children_of};
 use super::records::{
@@ -13,7 +14,6 @@ use super::records::{
 };
 use super::tables::{CHECKLISTS, PROJECTS, TASKS};
 use super::writer::WriteCtx;
-use super::{Missing, StoreError};
 use crate::domain::{
     Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
     Task, TaskChanges, TaskId,

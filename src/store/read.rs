@@ -4,7 +4,7 @@
 //! a read transaction (readers never wait for the writer) and the writer's own
 //! transaction when it answers with the value it just changed.
 
-use super::StoreError;
+use super::error::StoreError;
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::crypto::Keyring;
 use crate::domain::{Checklist, ChecklistId, Project, ProjectId, Task, TaskId};

@@ -6,7 +6,7 @@
 //! bound to their table, record and field (see [`crate::crypto`]), and are
 //! opened only while a row becomes a domain value.
 
-use super::StoreError;
+use super::error::StoreError;
 use crate::crypto::{Keyring, binding};
 use crate::domain::{
     Checklist, ChecklistId, ChecklistName, Description, DueDate, Millis, OwnerEmail, Project,

@@ -6,7 +6,7 @@
 //! generation (or the calendar day, which decides what is overdue) changes:
 //! a scrape every few seconds then costs nothing while nobody writes.
 
-use super::StoreError;
+use super::error::StoreError;
 use super::records::decode;
 use super::tables;
 use crate::domain::{DueDate, TaskStatus};

@@ -1,9 +1,11 @@
 //! Integration tests: the real application on port 0 with a temporary data
 //! folder, driven over HTTP; CLI tests run the built binary.
 
+mod account_rules;
 mod auth;
 mod backup;
 mod backup_hostile;
+mod backup_sealed;
 mod bad_input;
 mod checklists;
 mod cli;
@@ -20,6 +22,7 @@ mod openapi;
 mod persistence;
 mod projects;
 mod readiness;
+mod route_table;
 mod service;
 mod status;
 mod tasks;

@@ -1,12 +1,15 @@
 //! One module per resource; each handler parses, calls the store, answers.
 
-pub mod account;
+pub mod audit;
+pub mod auth;
 pub mod checklists;
 pub mod health;
 pub mod metrics;
 pub mod projects;
 pub mod status;
 pub mod tasks;
+pub mod tokens;
+pub mod users;
 
 use super::error::{ApiError, FieldError};
 use super::extract::path_id;
