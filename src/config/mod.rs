@@ -1,24 +1,39 @@
 //! Typed settings, parsed once and validated before anything starts.
 //!
 //! Values come from [`sources`] (defaults < TOML file < environment <
-//! flags). Every problem is collected and reported together, each naming the
-//! key, where the bad value came from (secrets masked) and how to fix it; the
-//! caller exits with status 78 (`EX_CONFIG`).
+//! flags). Each section of the file has its own module that types its keys;
+//! this one assembles them into [`Settings`] and adds the checks that span
+//! sections, such as what production refuses. Every problem is collected
+//! and reported together, each naming the key, where the bad value came from
+//! (secrets masked) and how to fix it; the caller exits with status 78
+//! (`EX_CONFIG`).
 
+mod auth;
+mod http;
+mod instance;
 pub mod keys;
+mod log;
 mod ops;
+mod parser;
+mod problem;
 mod sources;
+mod store;
 
 use crate::domain::Role;
+pub use auth::AuthSettings;
+pub use http::HttpSettings;
+pub use instance::{IdentityOrigin, IdentitySource};
 use keys::Key;
+pub use log::{LogFormat, LogSettings};
 pub use ops::{MetricsAuth, OpsSettings};
+use parser::Parser;
+pub use problem::{ConfigError, Problem};
+use sources::Layers;
 pub use sources::{Drift, Origin};
-use sources::{Layers, Raw};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+pub use store::StoreSettings;
 
 /// The config file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/launchpad/launchpad.toml";
@@ -27,70 +42,6 @@ pub const DEFAULT_CONFIG_FILE: &str = "/etc/launchpad/launchpad.toml";
 pub enum Environment {
     Development,
     Production,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Auto,
-    Json,
-    Text,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub body_limit: usize,
-    pub cors_allowed_origins: Vec<String>,
-    /// 0 means one per CPU.
-    pub workers: usize,
-    pub shutdown_timeout: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoreSettings {
-    pub cache_size_mb: usize,
-    pub quick_repair: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogSettings {
-    pub level: String,
-    pub format: LogFormat,
-    /// Daily-rolling files with this path as folder and name prefix;
-    /// `None` logs to stdout.
-    pub file: Option<PathBuf>,
-    pub retention_days: usize,
-}
-
-/// Who may do what, and how hard the door is.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    /// The role of requests without credentials; `None` refuses them.
-    pub anonymous_role: Option<Role>,
-    pub session_idle: Duration,
-    pub session_max: Duration,
-    pub cookie_secure: bool,
-    pub login_per_minute: u32,
-    pub api_per_second: u32,
-    /// Load balancers whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub hsts_max_age_secs: u64,
-}
-
-/// Where the age identity was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentityOrigin {
-    /// `identity_file`, `--identity` or `LAUNCHPAD_IDENTITY_FILE`.
-    Configured,
-    /// systemd's `LoadCredential=age-identity:…`.
-    Credential,
-    /// Development only: `<data_dir>/identity.age`, created on first start.
-    DevelopmentDefault,
-}
-
-#[derive(Debug, Clone)]
-pub struct IdentitySource {
-    pub path: PathBuf,
-    pub origin: IdentityOrigin,
 }
 
 /// Everything LaunchPad reads from its configuration, valid by construction.
@@ -128,51 +79,20 @@ pub struct Overrides {
     pub identity_not_needed: bool,
 }
 
-/// One thing wrong with the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub key: String,
-    pub origin: Option<Origin>,
-    /// The offending value as written, masked for secrets.
-    pub value: Option<String>,
-    pub message: String,
-    pub fix: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.key)?;
-        if let Some(value) = &self.value {
-            write!(f, " = {value}")?;
+impl Overrides {
+    /// The flag layer: the values given on the command line, by key.
+    fn flags(&self) -> BTreeMap<&'static str, String> {
+        let mut flags = BTreeMap::new();
+        if let Some(dir) = &self.data_dir {
+            flags.insert(keys::DATA_DIR.name, dir.display().to_string());
         }
-        if let Some(origin) = &self.origin {
-            write!(f, " (from {origin})")?;
+        if let Some(listen) = &self.listen {
+            flags.insert(keys::LISTEN.name, listen.clone());
         }
-        write!(f, ": {}\n    fix: {}", self.message, self.fix)
-    }
-}
-
-/// Every problem found, reported together.
-#[derive(Debug, Clone, thiserror::Error)]
-pub struct ConfigError {
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        writeln!(
-            f,
-            "the configuration has {n} problem{}:",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for problem in &self.problems {
-            writeln!(f, "  - {problem}")?;
+        if let Some(identity) = &self.identity {
+            flags.insert(keys::IDENTITY_FILE.name, identity.display().to_string());
         }
-        write!(
-            f,
-            "nothing was started; run `launchpad config check` after fixing"
-        )
+        flags
     }
 }
 
@@ -190,151 +110,49 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let mut parser = Parser::default();
         let file = parser.read_file(overrides);
-        let mut flags = BTreeMap::new();
-        if let Some(dir) = &overrides.data_dir {
-            flags.insert(keys::DATA_DIR.name, dir.display().to_string());
-        }
-        if let Some(listen) = &overrides.listen {
-            flags.insert(keys::LISTEN.name, listen.clone());
-        }
-        if let Some(identity) = &overrides.identity {
-            flags.insert(keys::IDENTITY_FILE.name, identity.display().to_string());
-        }
-        let layers = Layers::new(
+        parser.layers = Layers::new(
             file.as_ref().map(|(p, t)| (p.as_path(), t.clone())),
             env,
-            flags,
+            overrides.flags(),
         );
-        parser.layers = layers;
 
-        let env_mode = parser.choice(
-            &keys::ENV,
-            &[
-                ("development", Environment::Development),
-                ("production", Environment::Production),
-            ],
-            Environment::Development,
-        );
-        let listen = parser.parse(
-            &keys::LISTEN,
-            "127.0.0.1:8080".parse().expect("valid"),
-            "an IP address and port such as 127.0.0.1:8080 or [::]:8080",
-            |s| s.parse::<SocketAddr>().ok(),
-        );
-        let default_dir = default_data_dir(env);
-        let data_dir = parser.parse(&keys::DATA_DIR, default_dir, "a folder path", |s| {
-            (!s.trim().is_empty()).then(|| PathBuf::from(s))
-        });
-        let configured_identity = parser.parse(&keys::IDENTITY_FILE, None, "a file path", |s| {
-            (!s.trim().is_empty()).then(|| Some(PathBuf::from(s)))
-        });
-        let identity = resolve_identity(configured_identity, env, &data_dir);
-        let demo_data = parser.boolean(&keys::DEMO_DATA, true);
-        let body_limit = parser.number(&keys::BODY_LIMIT, 64 * 1024, 1024..=16 * 1024 * 1024);
-        let cors_allowed_origins = parser.list(
-            &keys::CORS_ORIGINS,
-            "a list of origins such as https://app.example.com (scheme and host, no path)",
-            valid_origin,
-        );
-        let workers = parser.number(&keys::WORKERS, 0, 0..=64);
-        let shutdown = parser.number(&keys::SHUTDOWN_TIMEOUT, 30, 1..=600);
-        let cache_size_mb = parser.number(&keys::CACHE_SIZE, 16, 1..=4096);
-        let quick_repair = parser.boolean(&keys::QUICK_REPAIR, true);
-        let level = parser.parse(
-            &keys::LOG_LEVEL,
-            "info".to_owned(),
-            "a tracing filter such as info or launchpad=debug",
-            |s| {
-                tracing_subscriber::EnvFilter::try_new(s)
-                    .ok()
-                    .map(|_| s.to_owned())
-            },
-        );
-        let format = parser.choice(
-            &keys::LOG_FORMAT,
-            &[
-                ("auto", LogFormat::Auto),
-                ("json", LogFormat::Json),
-                ("text", LogFormat::Text),
-            ],
-            LogFormat::Auto,
-        );
-        let trusted_proxies = parser
-            .list(
-                &keys::TRUSTED_PROXIES,
-                "a list of IP addresses such as 10.0.0.5",
-                |s| s.parse::<std::net::IpAddr>().is_ok(),
-            )
-            .iter()
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        let hsts_max_age_secs = parser.number(&keys::HSTS, 0, 0..=63_072_000);
-        let anonymous_role = parser.choice(
-            &keys::ANONYMOUS_ROLE,
-            &[
-                ("none", None),
-                ("viewer", Some(Role::Viewer)),
-                ("editor", Some(Role::Editor)),
-                ("admin", Some(Role::Admin)),
-            ],
-            None,
-        );
-        let session_idle = parser.number(&keys::SESSION_IDLE, 3600, 1..=604_800);
-        let session_max = parser.number(&keys::SESSION_MAX, 86_400, 1..=2_592_000);
-        let cookie_secure = parser.boolean(&keys::COOKIE_SECURE, false);
-        let login_per_minute = parser.number(&keys::LOGIN_RATE, 10, 1..=1000);
-        let api_per_second = parser.number(&keys::API_RATE, 100, 1..=100_000);
-        let log_file = parser.parse(&keys::LOG_FILE, None, "a file path", |s| {
-            let path = PathBuf::from(s.trim());
-            path.file_name().is_some().then_some(Some(path))
-        });
-        let retention_days = parser.number(&keys::LOG_RETENTION, 14, 1..=3650);
-        let ops = ops::parse(&mut parser, env_mode);
+        // Keys are parsed in `keys::ALL` order, the order reports list values
+        // and problems in, which puts the auth keys between the two halves
+        // of the log section.
+        let instance = instance::parse(&mut parser, env);
+        let http = http::parse(&mut parser);
+        let store = store::parse(&mut parser);
+        let log_style = log::parse_style(&mut parser);
+        let auth = auth::parse(&mut parser);
+        let log = log::parse_destination(&mut parser, log_style);
+        let ops = ops::parse(&mut parser, instance.env);
 
         let settings = Settings {
-            env: env_mode,
-            listen,
-            data_dir,
-            identity,
-            demo_data,
-            http: HttpSettings {
-                body_limit: body_limit as usize,
-                cors_allowed_origins,
-                workers: workers as usize,
-                shutdown_timeout: Duration::from_secs(shutdown),
-            },
-            store: StoreSettings {
-                cache_size_mb: cache_size_mb as usize,
-                quick_repair,
-            },
-            log: LogSettings {
-                level,
-                format,
-                file: log_file,
-                retention_days: retention_days as usize,
-            },
-            auth: AuthSettings {
-                anonymous_role,
-                session_idle: Duration::from_secs(session_idle),
-                session_max: Duration::from_secs(session_max),
-                cookie_secure,
-                login_per_minute: login_per_minute as u32,
-                api_per_second: api_per_second as u32,
-                trusted_proxies,
-                hsts_max_age_secs,
-            },
+            env: instance.env,
+            listen: instance.listen,
+            data_dir: instance.data_dir,
+            identity: instance.identity,
+            demo_data: instance.demo_data,
+            http,
+            store,
+            log,
+            auth,
             ops,
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),
             identity_not_needed: overrides.identity_not_needed,
         };
-        let mut problems = parser.problems;
-        if settings.env == Environment::Production {
-            problems.extend(settings.production_problems());
+        settings.validated(parser.problems)
+    }
+
+    /// The settings, unless parsing or the production checks found problems.
+    fn validated(self, mut problems: Vec<Problem>) -> Result<Self, ConfigError> {
+        if self.env == Environment::Production {
+            problems.extend(self.production_problems());
         }
         if problems.is_empty() {
-            Ok(settings)
+            Ok(self)
         } else {
             Err(ConfigError { problems })
         }
@@ -386,46 +204,6 @@ impl Settings {
         problems
     }
 
-    /// Production needs its own identity: outside the data folder, present,
-    /// and readable by the service user alone.
-    fn identity_problems(&self) -> Vec<Problem> {
-        let key = &keys::IDENTITY_FILE;
-        let problem = |message: String, fix: String| Problem {
-            key: key.name.to_owned(),
-            origin: self.origin_of(key.name),
-            value: Some(self.identity.path.display().to_string()),
-            message,
-            fix,
-        };
-        let create = format!(
-            "create one with `launchpad keys init --identity /etc/launchpad/age-identity` and set {} (or use systemd's LoadCredential=age-identity:…)",
-            key.env_var()
-        );
-        if self.identity.origin == IdentityOrigin::DevelopmentDefault {
-            return vec![problem("production needs an explicit age identity; the development default lives inside the data folder".into(), create)];
-        }
-        let inside = std::path::absolute(&self.identity.path)
-            .ok()
-            .zip(std::path::absolute(&self.data_dir).ok())
-            .is_some_and(|(identity, data)| identity.starts_with(data));
-        if inside {
-            return vec![problem("the identity is inside the data folder, so one copy of the folder exposes everything".into(), "keep the identity outside the data folder, e.g. /etc/launchpad/age-identity".into())];
-        }
-        if self.identity_not_needed {
-            return Vec::new();
-        }
-        if !self.identity.path.exists() {
-            return vec![problem("the identity file does not exist".into(), create)];
-        }
-        match crate::crypto::Identity::check_private(&self.identity.path) {
-            Ok(()) => Vec::new(),
-            Err(e) => vec![problem(
-                e.to_string(),
-                format!("chmod 600 {}", self.identity.path.display()),
-            )],
-        }
-    }
-
     /// How the store is opened with these settings.
     pub fn store_options(&self) -> crate::store::StoreOptions {
         crate::store::StoreOptions {
@@ -465,219 +243,6 @@ impl Settings {
 
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
-    }
-}
-
-/// The configured identity, else systemd's credential, else the development default.
-fn resolve_identity(
-    configured: Option<PathBuf>,
-    env: &BTreeMap<String, String>,
-    data_dir: &Path,
-) -> IdentitySource {
-    if let Some(path) = configured {
-        return IdentitySource {
-            path,
-            origin: IdentityOrigin::Configured,
-        };
-    }
-    let credential = env
-        .get("CREDENTIALS_DIRECTORY")
-        .map(|dir| Path::new(dir).join("age-identity"))
-        .filter(|path| path.exists());
-    match credential {
-        Some(path) => IdentitySource {
-            path,
-            origin: IdentityOrigin::Credential,
-        },
-        None => IdentitySource {
-            path: data_dir.join("identity.age"),
-            origin: IdentityOrigin::DevelopmentDefault,
-        },
-    }
-}
-
-/// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`) or `./launchpad-data`.
-fn default_data_dir(env: &BTreeMap<String, String>) -> PathBuf {
-    env.get("STATE_DIRECTORY")
-        .and_then(|dirs| dirs.split(':').next())
-        .filter(|d| !d.is_empty())
-        .map_or_else(|| PathBuf::from("launchpad-data"), PathBuf::from)
-}
-
-fn valid_origin(origin: &str) -> bool {
-    if origin == "*" {
-        return true;
-    }
-    let Some((scheme, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    matches!(scheme, "http" | "https")
-        && !rest.is_empty()
-        && !rest.contains('/')
-        && !rest.contains(char::is_whitespace)
-}
-
-/// Types raw values key by key, collecting problems instead of stopping.
-#[derive(Default)]
-struct Parser {
-    layers: Layers,
-    problems: Vec<Problem>,
-    origins: Vec<(&'static Key, Origin, String)>,
-}
-
-impl Parser {
-    fn read_file(&mut self, overrides: &Overrides) -> Option<(PathBuf, toml::Table)> {
-        let (path, explicit) = match &overrides.config_file {
-            Some(path) => (path.clone(), true),
-            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
-        };
-        if !explicit && !path.exists() {
-            return None;
-        }
-        let problem = |message: String, fix: &str| Problem {
-            key: "config file".into(),
-            origin: Some(Origin::File(path.clone())),
-            value: None,
-            message,
-            fix: fix.to_owned(),
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match text.parse::<toml::Table>() {
-                Ok(table) => Some((path, table)),
-                Err(e) => {
-                    self.problems.push(problem(
-                        format!("is not valid TOML: {}", e.message()),
-                        "correct the TOML syntax at the position shown",
-                    ));
-                    None
-                }
-            },
-            Err(e) => {
-                self.problems.push(problem(
-                    format!("cannot be read: {e}"),
-                    "pass an existing, readable file with --config or LAUNCHPAD_CONFIG",
-                ));
-                None
-            }
-        }
-    }
-
-    /// Looks up `key` and types it with `convert`, recording a problem when it fails.
-    fn typed<T>(
-        &mut self,
-        key: &'static Key,
-        default: T,
-        expected: &str,
-        convert: impl FnOnce(&Raw) -> Option<T>,
-    ) -> T {
-        let Some((raw, origin)) = self.layers.lookup(key) else {
-            self.origins
-                .push((key, Origin::Default, key.default.to_owned()));
-            return default;
-        };
-        let shown = if key.secret {
-            "\"********\"".to_owned()
-        } else {
-            raw.to_string()
-        };
-        match convert(&raw) {
-            Some(value) => {
-                self.origins.push((key, origin, shown));
-                value
-            }
-            None => {
-                let place = match &origin {
-                    Origin::Env(var) => format!("set {var}"),
-                    Origin::Flag(flag) => format!("pass {flag}"),
-                    _ => format!("set `{}`", key.name),
-                };
-                self.problems.push(Problem {
-                    key: key.name.to_owned(),
-                    origin: Some(origin.clone()),
-                    value: Some(shown.clone()),
-                    message: format!("must be {expected}"),
-                    fix: format!(
-                        "{place} to {expected}, or remove it to use the default ({})",
-                        key.default
-                    ),
-                });
-                self.origins.push((key, origin, shown));
-                default
-            }
-        }
-    }
-
-    fn parse<T>(
-        &mut self,
-        key: &'static Key,
-        default: T,
-        expected: &str,
-        from_text: impl FnOnce(&str) -> Option<T>,
-    ) -> T {
-        self.typed(key, default, expected, |raw| match raw {
-            Raw::Text(s) => from_text(s),
-            Raw::Toml(toml::Value::String(s)) => from_text(s),
-            Raw::Toml(_) => None,
-        })
-    }
-
-    fn boolean(&mut self, key: &'static Key, default: bool) -> bool {
-        self.typed(key, default, "true or false", |raw| match raw {
-            Raw::Toml(toml::Value::Boolean(b)) => Some(*b),
-            Raw::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(true),
-                "false" | "0" | "no" | "off" => Some(false),
-                _ => None,
-            },
-            Raw::Toml(_) => None,
-        })
-    }
-
-    fn number(
-        &mut self,
-        key: &'static Key,
-        default: u64,
-        range: std::ops::RangeInclusive<u64>,
-    ) -> u64 {
-        let expected = format!("a whole number from {} to {}", range.start(), range.end());
-        self.typed(key, default, &expected, |raw| {
-            let n = match raw {
-                Raw::Toml(toml::Value::Integer(i)) => u64::try_from(*i).ok(),
-                Raw::Text(s) => s.trim().parse().ok(),
-                Raw::Toml(_) => None,
-            }?;
-            range.contains(&n).then_some(n)
-        })
-    }
-
-    fn choice<T: Copy>(&mut self, key: &'static Key, options: &[(&str, T)], default: T) -> T {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        let expected = format!("one of {}", names.join(", "));
-        self.parse(key, default, &expected, |s| {
-            options
-                .iter()
-                .find(|(n, _)| *n == s.trim())
-                .map(|(_, v)| *v)
-        })
-    }
-
-    fn list(&mut self, key: &'static Key, expected: &str, valid: fn(&str) -> bool) -> Vec<String> {
-        self.typed(key, Vec::new(), expected, |raw| {
-            let items: Vec<String> = match raw {
-                Raw::Text(s) => s
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                Raw::Toml(toml::Value::Array(values)) => values
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned))
-                    .collect::<Option<_>>()?,
-                Raw::Toml(_) => return None,
-            };
-            items.iter().all(|i| valid(i)).then_some(items)
-        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! `launchpad diagnose` audits against.
 
 use super::keys::{self, Key};
-use super::{Environment, Parser, Problem};
+use super::parser::Parser;
+use super::{Environment, Problem};
 use crate::domain::Millis;
 use ipnet::IpNet;
 use std::net::IpAddr;

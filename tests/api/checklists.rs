@@ -1,3 +1,7 @@
+//! Checklists under a project: created empty, kept in insertion order,
+//! renamed, deleted with their tasks, reachable only through their own
+//! project, and a missing or invalid one answered with a 4xx naming the field.
+
 use crate::helpers::{error_fields, not_found_naming, problem, spawn_empty_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,3 +1,9 @@
+//! What every HTTP answer shares: a request id (a sane client one echoed),
+//! `/health`, problem+json for unknown routes and wrong methods, CORS only
+//! for listed origins, ETags that answer 304 until a write lands, reads that
+//! see the last write, and `/ready` in production until an admin and a
+//! backup exist.
+
 use crate::helpers::{problem, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 

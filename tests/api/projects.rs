@@ -1,3 +1,7 @@
+//! Projects: the demo data in a fresh store, create, patch and delete with
+//! their checklists and tasks, field errors named, and the paged list with
+//! its `Link` header and limits.
+
 use crate::helpers::{
     error_fields, next_link, problem, spawn_app, spawn_app_with, spawn_empty_app,
 };

@@ -1,3 +1,7 @@
+//! Tasks in a checklist: created pending, status cycling, partial patches,
+//! insertion order, deleting one alone, and a missing parent or invalid
+//! field answered with a 4xx naming which.
+
 use crate::helpers::{TestApp, error_fields, not_found_naming, problem, spawn_empty_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
