@@ -48,6 +48,9 @@ cargo clippy --all-targets --locked -- -D warnings
 log "shellcheck"
 shellcheck scripts/*.sh .ci/run
 
+log "layers: every module imports downward only"
+scripts/check-layers.sh
+
 log "monitoring: alert rules, their tests, the dashboard and metric names"
 scripts/check-monitoring.sh
 

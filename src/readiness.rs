@@ -106,7 +106,9 @@ impl Checker {
     pub async fn run(&self) -> Readiness {
         let store = self.store_check().await;
         let this = self.clone();
-        let rest = tokio::task::spawn_blocking(move || this.blocking_checks()).await;
+        let span = tracing::Span::current();
+        let rest =
+            tokio::task::spawn_blocking(move || span.in_scope(|| this.blocking_checks())).await;
         let mut checks = vec![store];
         match rest {
             Ok(rest) => checks.extend(rest),

@@ -68,7 +68,7 @@ where
     if let Some(hit) = cache.get(&key, generation) {
         return Ok(respond(req, generation, hit));
     }
-    let (value, link) = web::block(move || load(&store)).await??;
+    let (value, link) = store.blocking(load).await?;
     let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
     let rendered = Rendered {
         body: Bytes::from(body),

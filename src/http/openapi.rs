@@ -93,6 +93,7 @@ pub fn document_json() -> &'static str {
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn serve_document() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -214,6 +214,7 @@ fn not_modified(headers: &HeaderMap, asset: &Asset) -> bool {
 
 /// Serves the UI for GET and HEAD outside `/api`; everything else is the
 /// API's problem+json 404.
+#[tracing::instrument(skip_all)]
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
     let api = path == "/api" || path.starts_with("/api/");

@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process answers", body = serde_json::Value)))]
+#[tracing::instrument(skip_all)]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
@@ -20,6 +21,7 @@ pub async fn health() -> HttpResponse {
         (status = 200, description = "Every check passed", body = Readiness),
         (status = 503, description = "A check failed; see which", body = Readiness),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn ready(
     req: HttpRequest,
     checker: web::Data<Checker>,

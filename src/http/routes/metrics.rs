@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
         (status = 401, description = "Basic auth is configured and the credentials are missing or wrong"),
         (status = 404, description = "The client's network is not allowed"),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn scrape(
     req: HttpRequest,
     ops: web::Data<OpsSettings>,

@@ -17,8 +17,9 @@ use utoipa::ToSchema;
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn summary(store: web::Data<Store>) -> Result<HttpResponse, ApiError> {
-    let summary = web::block(move || store.summary()).await??;
+    let summary = store.blocking(|s| s.summary()).await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -51,11 +52,12 @@ pub struct BackupStatus {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn backup_status(
     store: web::Data<Store>,
     ops: web::Data<OpsSettings>,
 ) -> Result<HttpResponse, ApiError> {
-    let last = web::block(move || store.last_backup()).await??;
+    let last = store.blocking(|s| s.last_backup()).await?;
     let max_age = ops.backup_max_age;
     let fresh = ops.backup_fresh(last.as_ref().map(|b| b.at), now_millis());
     Ok(HttpResponse::Ok().json(BackupStatus {
