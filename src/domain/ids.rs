@@ -59,6 +59,14 @@ id_type!(
     UserId
 );
 id_type!(
+    /// Identifies one recorded assessment of a project.
+    AssessmentId
+);
+id_type!(
+    /// Identifies a custom checklist template.
+    TemplateId
+);
+id_type!(
     /// Identifies an API token (never its secret).
     TokenId
 );

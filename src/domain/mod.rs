@@ -5,17 +5,22 @@
 //! layer trade in these types, so a rule lives in exactly one place. Nothing
 //! in this module does I/O.
 
+pub mod assessment;
 mod changes;
 mod checklist;
 mod ids;
 mod project;
+pub mod scorecard;
 mod task;
+pub mod template;
 mod text;
 mod user;
 
 pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
 pub use checklist::{Checklist, ChecklistName};
-pub use ids::{ChecklistId, ProjectId, TaskId, TokenId, UserId};
+pub use assessment::{Assessment, NewAssessment, Pillar, PillarScore, Score};
+pub use ids::{AssessmentId, ChecklistId, ProjectId, TaskId, TemplateId, TokenId, UserId};
+pub use scorecard::Level;
 pub use project::{Description, OwnerEmail, Project, ProjectName};
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
 pub use text::{FieldProblem, Problems, TextError};

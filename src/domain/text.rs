@@ -22,14 +22,15 @@ pub enum TextError {
 /// show them all; each surface renders them its own way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
-    pub field: &'static str,
+    /// The field as the client named it: `email`, `scores[2].target`.
+    pub field: String,
     pub message: String,
 }
 
 impl FieldProblem {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -43,12 +44,25 @@ impl Problems {
     /// Keeps the value, or records why `field` was refused.
     pub fn check<T, E: std::fmt::Display>(
         &mut self,
-        field: &'static str,
+        field: impl Into<String>,
         parsed: Result<T, E>,
     ) -> Option<T> {
-        parsed
-            .map_err(|e| self.0.push(FieldProblem::new(field, e.to_string())))
-            .ok()
+        match parsed {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.push(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Records a problem that no parser reported (a rule across fields).
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldProblem::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The value built from the checked fields, or every problem found.

@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn a_new_user_reports_every_bad_field_at_once() {
         let problems = NewUser::parse("not-an-email", "root", "short").unwrap_err();
-        let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["email", "role", "password"]);
     }
 
