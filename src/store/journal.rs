@@ -10,7 +10,7 @@
 use super::error::StoreError;
 use super::read::children_of;
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
-use super::tables::{CHECKLISTS, JOURNAL, PROJECTS, TASKS};
+use super::tables::{CHECKLISTS, JOURNAL, PROJECTS, ROW_TABLES, RowHome, TASKS, row_table};
 use super::writer::WriteCtx;
 use crate::crypto::Keyring;
 use crate::domain::{Millis, rfc3339};
@@ -32,6 +32,11 @@ pub enum EventKind {
     TaskPut,
     #[serde(rename = "task.delete")]
     TaskDelete,
+    /// A row of one of the [`ROW_TABLES`] written whole.
+    #[serde(rename = "row.put")]
+    RowPut,
+    #[serde(rename = "row.delete")]
+    RowDelete,
 }
 
 /// One change, as stored and as exported (one JSON line each).
@@ -43,11 +48,18 @@ pub struct Event {
     pub at: Millis,
     #[serde(rename = "type")]
     pub kind: EventKind,
+    /// The project the change belongs to; the nil UUID for a row outside
+    /// any project (a custom template).
     pub project_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checklist_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<Uuid>,
+    /// For `row.*` events: the row table and the row's id in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_id: Option<Uuid>,
     /// The data key that sealed the record's personal fields, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_fingerprint: Option<String>,
@@ -99,6 +111,8 @@ pub fn append(
         project_id: Uuid::from_u128(target.project),
         checklist_id: target.checklist.map(Uuid::from_u128),
         task_id: target.task.map(Uuid::from_u128),
+        table: None,
+        row_id: None,
         key_fingerprint: sealed.then(|| ring.current().fingerprint()),
         // The row exactly as stored: encoded once, for the table and here.
         record: record.map(|bytes| {
@@ -108,6 +122,49 @@ pub fn append(
     };
     tx.open_table(JOURNAL)?
         .insert(id, encode(&event).as_slice())?;
+    Ok(())
+}
+
+/// A row of a row table as it changed: where it lives and what it now holds.
+pub struct RowChange<'a> {
+    pub table: &'static str,
+    /// The owning project, for a project's rows.
+    pub project: Option<u128>,
+    pub row: u128,
+    /// The stored row after a put; `None` for a delete.
+    pub record: Option<&'a [u8]>,
+    /// Whether the record holds sealed fields.
+    pub sealed: bool,
+}
+
+/// Appends the event for a row put or delete made in `tx`.
+pub fn append_row(
+    tx: &WriteTransaction,
+    ring: &Keyring,
+    stamp: Stamp,
+    change: RowChange<'_>,
+) -> Result<(), StoreError> {
+    let event = Event {
+        id: Uuid::from_u128(stamp.id),
+        at: stamp.at,
+        kind: if change.record.is_some() {
+            EventKind::RowPut
+        } else {
+            EventKind::RowDelete
+        },
+        project_id: Uuid::from_u128(change.project.unwrap_or(0)),
+        checklist_id: None,
+        task_id: None,
+        table: Some(change.table.to_owned()),
+        row_id: Some(Uuid::from_u128(change.row)),
+        key_fingerprint: change.sealed.then(|| ring.current().fingerprint()),
+        record: change.record.map(|bytes| {
+            let text = String::from_utf8(bytes.to_vec()).expect("rows are JSON text");
+            serde_json::value::RawValue::from_string(text).expect("rows are valid JSON")
+        }),
+    };
+    tx.open_table(JOURNAL)?
+        .insert(stamp.id, encode(&event).as_slice())?;
     Ok(())
 }
 
@@ -153,6 +210,14 @@ pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
             "checklistId and taskId",
         )?,
         EventKind::ProjectDelete => {}
+        EventKind::RowPut | EventKind::RowDelete => {
+            let table = event.table.as_deref().and_then(row_table);
+            needs(table.is_some(), "a known row table")?;
+            needs(event.row_id.is_some(), "rowId")?;
+            if event.kind == EventKind::RowPut {
+                needs(event.record.is_some(), "its record")?;
+            }
+        }
     }
     if let Some(record) = &event.record {
         let bytes = record.get().as_bytes();
@@ -160,6 +225,7 @@ pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
             EventKind::ProjectPut => decode::<ProjectRecord>("project", bytes).map(|_| ()),
             EventKind::ChecklistPut => decode::<ChecklistRecord>("checklist", bytes).map(|_| ()),
             EventKind::TaskPut => decode::<TaskRecord>("task", bytes).map(|_| ()),
+            EventKind::RowPut => decode::<serde_json::Value>("row", bytes).map(|_| ()),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("event {}: {e}", event.id))?;
@@ -222,11 +288,47 @@ pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
                 tasks.retain_in(children_of(id), |_, _| false)?;
             }
             checklists.retain_in(children_of(project), |_, _| false)?;
+            delete_project_rows(tx, project)?;
             tx.open_table(PROJECTS)?.remove(project)?;
+        }
+        EventKind::RowPut | EventKind::RowDelete => {
+            let home = event
+                .table
+                .as_deref()
+                .and_then(row_table)
+                .expect("checked")
+                .home;
+            let row = event.row_id.expect("checked").as_u128();
+            let put = (event.kind == EventKind::RowPut).then(record);
+            match (home, put) {
+                (RowHome::Project(def), Some(bytes)) => {
+                    tx.open_table(def)?.insert((project, row), bytes.as_slice())?;
+                }
+                (RowHome::Project(def), None) => {
+                    tx.open_table(def)?.remove((project, row))?;
+                }
+                (RowHome::Own(def), Some(bytes)) => {
+                    tx.open_table(def)?.insert(row, bytes.as_slice())?;
+                }
+                (RowHome::Own(def), None) => {
+                    tx.open_table(def)?.remove(row)?;
+                }
+            }
         }
     }
     tx.open_table(JOURNAL)?
         .insert(event.id.as_u128(), encode(event).as_slice())?;
+    Ok(())
+}
+
+/// Deletes every row a project owns in the row tables (with the project).
+pub fn delete_project_rows(tx: &WriteTransaction, project: u128) -> Result<(), StoreError> {
+    for table in ROW_TABLES {
+        if let RowHome::Project(def) = table.home {
+            tx.open_table(def)?
+                .retain_in(children_of(project), |_, _| false)?;
+        }
+    }
     Ok(())
 }
 
@@ -312,6 +414,7 @@ pub fn replay(
             Some(event.project_id),
             event.checklist_id,
             event.task_id,
+            event.row_id,
         ];
         high_water = ids
             .into_iter()

@@ -6,6 +6,7 @@
 //! configuration asks for it.
 
 pub mod accounts;
+pub mod assessments;
 pub mod classification;
 mod demo;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod sealed;
 mod slot;
 pub mod stats;
 pub mod tables;
+pub mod templates;
 mod writer;
 
 use crate::crypto::{Identity, KeyError, Keyring, Recipient};

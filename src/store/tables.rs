@@ -40,6 +40,47 @@ pub const TOKEN_HASHES: TableDefinition<&[u8], u128> = TableDefinition::new("tok
 /// `entry id` (time-ordered) → audit entry. Append-only.
 pub const AUDIT: TableDefinition<u128, &[u8]> = TableDefinition::new("audit");
 
+/// `(project id, assessment id)` → assessment record. Append-only.
+pub const ASSESSMENTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("assessments");
+
+/// `template id` → a custom checklist template (the built-in ones live in code).
+pub const TEMPLATES: TableDefinition<u128, &[u8]> = TableDefinition::new("templates");
+
+/// Where a row table keeps its rows: under a project, or on its own.
+#[derive(Clone, Copy)]
+pub enum RowHome {
+    /// Keyed `(project id, row id)`; deleted with its project.
+    Project(TableDefinition<'static, (u128, u128), &'static [u8]>),
+    /// Keyed by the row id alone.
+    Own(TableDefinition<'static, u128, &'static [u8]>),
+}
+
+/// A table of independent rows, changed by generic `row.put` and
+/// `row.delete` journal events.
+#[derive(Clone, Copy)]
+pub struct RowTable {
+    pub name: &'static str,
+    pub home: RowHome,
+}
+
+/// Every row table. The journal replays them by name, and deleting a
+/// project deletes its rows in each `Project` table.
+pub const ROW_TABLES: &[RowTable] = &[
+    RowTable {
+        name: "assessments",
+        home: RowHome::Project(ASSESSMENTS),
+    },
+    RowTable {
+        name: "templates",
+        home: RowHome::Own(TEMPLATES),
+    },
+];
+
+/// The row table called `name`.
+pub fn row_table(name: &str) -> Option<RowTable> {
+    ROW_TABLES.iter().find(|t| t.name == name).copied()
+}
+
 /// Keys of the [`META`] table.
 pub mod meta_key {
     pub const SCHEMA_VERSION: &str = "schema_version";
