@@ -59,34 +59,49 @@ fn gauge_vec(
     Ok(gauge)
 }
 
+/// Registers what others collect: the process, the store's commit times
+/// and the limits' rejections (each kind shown from the start, at zero).
+fn register_collected(
+    registry: &Registry,
+    store: &Store,
+    limits: &Limits,
+) -> prometheus::Result<()> {
+    registry.register(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    ))?;
+    registry.register(Box::new(store.commit_seconds()))?;
+    for kind in ["login", "api"] {
+        limits.rejected.with_label_values(&[kind]);
+    }
+    registry.register(Box::new(limits.rejected.clone()))
+}
+
+/// The request counter and latency histogram, labelled by route pattern.
+fn request_metrics(registry: &Registry) -> prometheus::Result<(IntCounterVec, HistogramVec)> {
+    let requests = IntCounterVec::new(
+        Opts::new("http_requests_total", "HTTP requests answered"),
+        &["method", "route", "status"],
+    )?;
+    registry.register(Box::new(requests.clone()))?;
+    let durations = HistogramVec::new(
+        HistogramOpts::new(
+            "http_request_duration_seconds",
+            "Time from receiving a request to its response",
+        )
+        .buckets(LATENCY_BUCKETS.to_vec()),
+        &["method", "route"],
+    )?;
+    registry.register(Box::new(durations.clone()))?;
+    Ok((requests, durations))
+}
+
 impl Metrics {
     /// A registry for one application: its own store's commit histogram,
     /// its own limits' counters, and the process collector.
     pub fn new(store: &Store, limits: &Limits) -> prometheus::Result<Self> {
         let registry = Registry::new();
-        registry.register(Box::new(
-            prometheus::process_collector::ProcessCollector::for_self(),
-        ))?;
-        registry.register(Box::new(store.commit_seconds()))?;
-        for kind in ["login", "api"] {
-            limits.rejected.with_label_values(&[kind]);
-        }
-        registry.register(Box::new(limits.rejected.clone()))?;
-
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered"),
-            &["method", "route", "status"],
-        )?;
-        registry.register(Box::new(requests.clone()))?;
-        let durations = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time from receiving a request to its response",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
-            &["method", "route"],
-        )?;
-        registry.register(Box::new(durations.clone()))?;
+        register_collected(&registry, store, limits)?;
+        let (requests, durations) = request_metrics(&registry)?;
         let build = gauge_vec(
             &registry,
             "launchpad_build_info",

@@ -52,6 +52,54 @@ impl Signals {
     }
 }
 
+/// The HTTP server on `listener`, with every piece of shared state its
+/// workers need, and the readiness checker it shares with the watchdog.
+fn serve_http(
+    settings: &Settings,
+    store: &Store,
+    listener: TcpListener,
+) -> anyhow::Result<(Server, Checker)> {
+    let data = web::Data::new(store.clone());
+    let cache = web::Data::new(crate::http::cache::ResponseCache::default());
+    let limits = Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second);
+    let metrics = web::Data::new(Metrics::new(store, &limits).context("registering the metrics")?);
+    let access = web::Data::new(AccessState {
+        limits,
+        settings: settings.auth.clone(),
+    });
+    let ops = web::Data::new(settings.ops.clone());
+    let checker = Checker::new(store.clone(), settings);
+    let checker_data = web::Data::new(checker.clone());
+    let hsts = settings.auth.hsts_max_age_secs;
+    let body_limit = BodyLimit(settings.http.body_limit);
+    let origins = settings.http.cors_allowed_origins.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(cache.clone())
+            .app_data(access.clone())
+            .app_data(ops.clone())
+            .app_data(metrics.clone())
+            .app_data(checker_data.clone())
+            .app_data(body_limit)
+            .wrap(from_fn(http::access::authorize))
+            .wrap(http::cors(&origins))
+            .wrap(http::security_headers(hsts))
+            .wrap(from_fn(http::middleware::observe))
+            .configure(http::configure)
+    })
+    .disable_signals()
+    .shutdown_timeout(settings.http.shutdown_timeout.as_secs());
+    if settings.http.workers > 0 {
+        server = server.workers(settings.http.workers);
+    }
+    let server = server
+        .listen(listener)
+        .context("serving on the bound listener")?
+        .run();
+    Ok((server, checker))
+}
+
 impl Application {
     /// Opens the store and binds the listener; nothing is served until
     /// [`Application::run_until_stopped`] is awaited.
@@ -80,45 +128,7 @@ impl Application {
             .context("reading the bound address")?
             .port();
 
-        let data = web::Data::new(store.clone());
-        let cache = web::Data::new(crate::http::cache::ResponseCache::default());
-        let limits = Limits::new(settings.auth.login_per_minute, settings.auth.api_per_second);
-        let metrics =
-            web::Data::new(Metrics::new(&store, &limits).context("registering the metrics")?);
-        let access = web::Data::new(AccessState {
-            limits,
-            settings: settings.auth.clone(),
-        });
-        let ops = web::Data::new(settings.ops.clone());
-        let checker = Checker::new(store.clone(), settings);
-        let checker_data = web::Data::new(checker.clone());
-        let hsts = settings.auth.hsts_max_age_secs;
-        let body_limit = BodyLimit(settings.http.body_limit);
-        let origins = settings.http.cors_allowed_origins.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(cache.clone())
-                .app_data(access.clone())
-                .app_data(ops.clone())
-                .app_data(metrics.clone())
-                .app_data(checker_data.clone())
-                .app_data(body_limit)
-                .wrap(from_fn(http::access::authorize))
-                .wrap(http::cors(&origins))
-                .wrap(http::security_headers(hsts))
-                .wrap(from_fn(http::middleware::observe))
-                .configure(http::configure)
-        })
-        .disable_signals()
-        .shutdown_timeout(settings.http.shutdown_timeout.as_secs());
-        if settings.http.workers > 0 {
-            server = server.workers(settings.http.workers);
-        }
-        let server = server
-            .listen(listener)
-            .context("serving on the bound listener")?
-            .run();
+        let (server, checker) = serve_http(settings, &store, listener)?;
         let admin_listener = crate::admin::bind(&settings.data_dir)
             .context("binding the admin socket in the data folder")?;
         let admin = tokio::spawn(crate::admin::serve(admin_listener, store.clone()));

@@ -112,99 +112,119 @@ impl ApiError {
     }
 
     fn problem(&self) -> Problem {
-        let status = self.status_code();
-        let mut problem = Problem::for_status(status);
-        let (kind, title, detail, errors) = match self {
-            Self::Validation(errors) => (
-                "validation",
-                "Invalid request",
-                match errors.as_slice() {
-                    [one] => format!("{}: {}", one.field, one.message),
-                    many => format!("{} fields are invalid; see errors", many.len()),
-                },
-                errors.clone(),
-            ),
-            Self::MalformedBody(why) => (
-                "malformed-body",
-                "Malformed request body",
-                why.clone(),
-                vec![FieldError::new("body", why.clone())],
-            ),
-            Self::NotFound(missing) => {
-                let (field, what, id) = match missing {
-                    Missing::Project(id) => ("projectId", "project", id.to_string()),
-                    Missing::Checklist(id) => ("checklistId", "checklist", id.to_string()),
-                    Missing::Task(id) => ("taskId", "task", id.to_string()),
-                };
-                let detail = format!("{what} {id} does not exist");
-                (
-                    "not-found",
-                    "Not found",
-                    detail.clone(),
-                    vec![FieldError::new(field, detail)],
-                )
+        let mut problem = Problem::for_status(self.status_code());
+        let parts = self.parts(&problem.detail);
+        problem.kind = format!("urn:launchpad:problem:{}", parts.kind);
+        problem.title = parts.title.to_owned();
+        problem.detail = parts.detail;
+        problem.errors = parts.errors;
+        problem
+    }
+
+    /// What this error's problem says; `status_detail` is the bare
+    /// status's detail, which some errors keep.
+    fn parts(&self, status_detail: &str) -> Parts {
+        match self {
+            Self::Validation(errors) => Parts::validation(errors),
+            Self::MalformedBody(why) => {
+                Parts::new("malformed-body", "Malformed request body", why.clone())
+                    .with_errors(vec![FieldError::new("body", why.clone())])
             }
-            Self::NoRoute => (
-                "no-route",
-                "No such route",
-                problem.detail.clone(),
-                Vec::new(),
-            ),
-            Self::PayloadTooLarge { limit } => (
+            Self::NotFound(missing) => Parts::not_found(missing),
+            Self::NoRoute => Parts::new("no-route", "No such route", status_detail),
+            Self::PayloadTooLarge { limit } => Parts::new(
                 "payload-too-large",
                 "Payload too large",
                 format!("the request body is larger than the limit of {limit} bytes"),
-                Vec::new(),
             ),
-            Self::UnsupportedMediaType => (
+            Self::UnsupportedMediaType => Parts::new(
                 "unsupported-media-type",
                 "Unsupported media type",
-                "send the request body as JSON with Content-Type: application/json".to_owned(),
-                Vec::new(),
+                "send the request body as JSON with Content-Type: application/json",
             ),
-            Self::Unavailable { disk_full: true } => (
+            Self::Unavailable { disk_full } => Parts::unavailable(*disk_full),
+            Self::Unauthorized(why) => Parts::new("unauthorized", "Unauthorized", why.clone()),
+            Self::Forbidden(why) => Parts::new("forbidden", "Forbidden", why.clone()),
+            Self::Csrf => Parts::new(
+                "csrf",
+                "Cross-site request refused",
+                "a request signed in by cookie that changes something must come from this site: send X-Requested-With: launchpad or a matching Origin",
+            ),
+            Self::RateLimited { retry_after } => Parts::new(
+                "rate-limited",
+                "Too many requests",
+                format!("slow down; retry in {} s", retry_secs(*retry_after)),
+            ),
+            Self::Conflict(why) => Parts::new("conflict", "Conflict", why.clone()),
+            Self::Missing(what) => {
+                Parts::new("not-found", "Not found", format!("{what} does not exist"))
+            }
+            Self::Internal(_) => Parts::new("internal", "Internal server error", status_detail),
+        }
+    }
+}
+
+/// The parts of a problem document that depend on the error: its type
+/// (after `urn:launchpad:problem:`), title, detail and field errors.
+struct Parts {
+    kind: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+}
+
+impl Parts {
+    fn new(kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn with_errors(self, errors: Vec<FieldError>) -> Self {
+        Self { errors, ..self }
+    }
+
+    /// One field names itself in the detail; several point to the list.
+    fn validation(errors: &[FieldError]) -> Self {
+        let detail = match errors {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are invalid; see errors", many.len()),
+        };
+        Self::new("validation", "Invalid request", detail).with_errors(errors.to_vec())
+    }
+
+    /// Names the missing record and the path parameter that named it.
+    fn not_found(missing: &Missing) -> Self {
+        let (field, what, id) = match missing {
+            Missing::Project(id) => ("projectId", "project", id.to_string()),
+            Missing::Checklist(id) => ("checklistId", "checklist", id.to_string()),
+            Missing::Task(id) => ("taskId", "task", id.to_string()),
+        };
+        let detail = format!("{what} {id} does not exist");
+        Self::new("not-found", "Not found", detail.clone())
+            .with_errors(vec![FieldError::new(field, detail)])
+    }
+
+    /// Nothing was written either way; a full disk says so and how long to wait.
+    fn unavailable(disk_full: bool) -> Self {
+        if disk_full {
+            Self::new(
                 "disk-full",
                 "Service unavailable",
                 format!(
                     "the disk holding the store is full, so nothing was written; retry in {DISK_FULL_RETRY_SECS} s (the service recovers by itself once space is freed)"
                 ),
-                Vec::new(),
-            ),
-            Self::Unavailable { disk_full: false } => (
+            )
+        } else {
+            Self::new(
                 "unavailable",
                 "Service unavailable",
-                "the store cannot accept writes right now; nothing was written; retry shortly"
-                    .to_owned(),
-                Vec::new(),
-            ),
-            Self::Unauthorized(why) => ("unauthorized", "Unauthorized", why.clone(), Vec::new()),
-            Self::Forbidden(why) => ("forbidden", "Forbidden", why.clone(), Vec::new()),
-            Self::Csrf => (
-                "csrf",
-                "Cross-site request refused",
-                "a request signed in by cookie that changes something must come from this site: send X-Requested-With: launchpad or a matching Origin".to_owned(),
-                Vec::new(),
-            ),
-            Self::RateLimited { retry_after } => (
-                "rate-limited",
-                "Too many requests",
-                format!("slow down; retry in {} s", retry_secs(*retry_after)),
-                Vec::new(),
-            ),
-            Self::Conflict(why) => ("conflict", "Conflict", why.clone(), Vec::new()),
-            Self::Missing(what) => ("not-found", "Not found", format!("{what} does not exist"), Vec::new()),
-            Self::Internal(_) => (
-                "internal",
-                "Internal server error",
-                problem.detail.clone(),
-                Vec::new(),
-            ),
-        };
-        problem.kind = format!("urn:launchpad:problem:{kind}");
-        problem.title = title.to_owned();
-        problem.detail = detail;
-        problem.errors = errors;
-        problem
+                "the store cannot accept writes right now; nothing was written; retry shortly",
+            )
+        }
     }
 }
 

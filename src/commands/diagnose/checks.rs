@@ -1,216 +1,16 @@
-//! `launchpad diagnose`: the core audit of a deployment, as a readable
-//! summary or a JSON report, so an operator (or a cron job) sees in one
-//! command what would hurt at 2 a.m.: configuration problems and drift, an
-//! exposed identity, a key past its rotation policy, a stale backup, a
-//! filling disk, a schema out of step with the binary.
-//!
-//! Store facts come from the running server over the admin socket, or from
-//! a read-only open when no server runs, so diagnosing never changes the
-//! store. Any critical finding makes the command exit non-zero.
+//! The checks `launchpad diagnose` runs, one function per area, each
+//! turning what it finds into a finding with a severity and a fix; kept
+//! apart from the report they feed so each rule can be read (and tested)
+//! on its own.
 
-use super::CommandError;
-use crate::admin::{self, Reached, Request};
-use crate::cli::DiagnoseArgs;
-use crate::config::{IdentityOrigin, Overrides, Settings, display_path};
+use super::{Finding, Severity, finding};
+use crate::config::{IdentityOrigin, Settings, display_path};
 use crate::domain::{Millis, now_millis, rfc3339};
 use crate::readiness::{disk_space, mib};
-use crate::store::{self, StoreFacts, classification};
-use anyhow::{Context, anyhow};
-use serde::Serialize;
+use crate::store::StoreFacts;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Ok,
-    Warning,
-    Critical,
-}
-
-/// One thing looked at.
-#[derive(Debug, Serialize)]
-pub struct Finding {
-    /// `config`, `identity`, `data_key`, `backup`, `store`, `disk`, `schema` or `classification`.
-    pub area: &'static str,
-    pub severity: Severity,
-    pub summary: String,
-    /// What to do about it; empty when nothing.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub fix: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Report {
-    pub version: &'static str,
-    #[serde(with = "crate::domain::rfc3339")]
-    pub generated_at: Millis,
-    /// The worst severity found.
-    pub status: Severity,
-    pub findings: Vec<Finding>,
-    /// Every stored field and its class.
-    pub classification: Vec<serde_json::Value>,
-}
-
-fn finding(area: &'static str, severity: Severity, summary: String, fix: &str) -> Finding {
-    Finding {
-        area,
-        severity,
-        summary,
-        fix: fix.to_owned(),
-    }
-}
-
-pub fn diagnose(overrides: &Overrides, args: &DiagnoseArgs) -> Result<(), CommandError> {
-    let overrides = Overrides {
-        identity_not_needed: true,
-        ..overrides.clone()
-    };
-    let (findings, config_error) = match Settings::load(&overrides) {
-        Ok(settings) => (audit(&settings), None),
-        Err(e) => {
-            let findings = e
-                .problems
-                .iter()
-                .map(|p| finding("config", Severity::Critical, p.to_string(), &p.fix))
-                .collect();
-            (findings, Some(e))
-        }
-    };
-    let report = Report {
-        version: crate::cli::VERSION,
-        generated_at: now_millis(),
-        status: findings
-            .iter()
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Ok),
-        findings,
-        classification: classification::FIELDS
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "table": f.table, "field": f.field,
-                    "class": f.class.to_string(), "protection": f.protection(),
-                })
-            })
-            .collect(),
-    };
-    let json = serde_json::to_string_pretty(&report).expect("the report serializes");
-    if let Some(out) = &args.out {
-        std::fs::write(out, format!("{json}\n"))
-            .with_context(|| format!("writing the report to {}", display_path(out)))?;
-    }
-    if args.json {
-        println!("{json}");
-    } else {
-        print_summary(&report);
-    }
-    if let Some(e) = config_error {
-        return Err(e.into());
-    }
-    let critical = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Critical)
-        .count();
-    if critical > 0 {
-        return Err(anyhow!(
-            "{critical} critical finding(s); fix them and run `launchpad diagnose` again"
-        )
-        .into());
-    }
-    Ok(())
-}
-
-fn print_summary(report: &Report) {
-    println!("launchpad {} diagnose", report.version);
-    for f in &report.findings {
-        let mark = match f.severity {
-            Severity::Ok => "ok      ",
-            Severity::Warning => "WARNING ",
-            Severity::Critical => "CRITICAL",
-        };
-        println!("{mark} {:<14} {}", f.area, f.summary);
-        if !f.fix.is_empty() {
-            println!("{:>24}fix: {}", "", f.fix);
-        }
-    }
-    let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
-    println!(
-        "{} critical, {} warning(s), {} ok",
-        count(Severity::Critical),
-        count(Severity::Warning),
-        count(Severity::Ok)
-    );
-}
-
-fn audit(settings: &Settings) -> Vec<Finding> {
-    let mut findings = config(settings);
-    let store_file = settings.data_dir.join(store::FILE_NAME);
-    findings.push(identity(settings, store_file.exists()));
-    match facts(settings, &store_file) {
-        Ok(Some(facts)) => {
-            let size = std::fs::metadata(&store_file).map_or(0, |m| m.len());
-            findings.push(finding(
-                "store",
-                Severity::Ok,
-                format!(
-                    "{} ({:.1} MiB)",
-                    display_path(&store_file),
-                    size as f64 / 1_048_576.0
-                ),
-                "",
-            ));
-            findings.push(schema(&facts));
-            findings.push(data_key(settings, &facts));
-            findings.push(backup(settings, &facts));
-        }
-        Ok(None) => findings.push(finding(
-            "store",
-            Severity::Warning,
-            format!("no store at {} yet", display_path(&store_file)),
-            "start `launchpad serve` once to create it",
-        )),
-        Err(e) => findings.push(finding(
-            "store",
-            Severity::Critical,
-            format!("cannot read {}: {e}", display_path(&store_file)),
-            "see runbooks/store-corruption.md",
-        )),
-    }
-    findings.push(disk(settings));
-    let summary: Vec<String> = classification::summary()
-        .iter()
-        .map(|(class, n)| format!("{n} {class}"))
-        .collect();
-    findings.push(finding(
-        "classification",
-        Severity::Ok,
-        format!(
-            "{} stored fields classified: {}; pii sealed with the data key",
-            classification::FIELDS.len(),
-            summary.join(", ")
-        ),
-        "",
-    ));
-    findings
-}
-
-fn facts(settings: &Settings, store_file: &Path) -> anyhow::Result<Option<StoreFacts>> {
-    match admin::call(&settings.data_dir, &Request::StoreFacts)
-        .context("asking the running server")?
-    {
-        Reached::Answered(answer) => {
-            let value = answer.map_err(|e| anyhow!("the server says: {e}"))?;
-            Ok(Some(serde_json::from_value(value)?))
-        }
-        Reached::NoServer if !store_file.exists() => Ok(None),
-        Reached::NoServer => Ok(Some(store::read_facts(store_file)?)),
-    }
-}
-
-fn config(settings: &Settings) -> Vec<Finding> {
+pub(super) fn config(settings: &Settings) -> Vec<Finding> {
     let mut findings: Vec<Finding> = settings
         .drift
         .iter()
@@ -244,7 +44,7 @@ fn config(settings: &Settings) -> Vec<Finding> {
     findings
 }
 
-fn identity(settings: &Settings, store_exists: bool) -> Finding {
+pub(super) fn identity(settings: &Settings, store_exists: bool) -> Finding {
     use std::os::unix::fs::PermissionsExt;
     let path = &settings.identity.path;
     let shown = display_path(path);
@@ -285,7 +85,7 @@ fn identity(settings: &Settings, store_exists: bool) -> Finding {
     }
 }
 
-fn schema(facts: &StoreFacts) -> Finding {
+pub(super) fn schema(facts: &StoreFacts) -> Finding {
     let (found, latest) = (facts.schema_version, facts.latest_schema_version);
     if found > latest {
         finding(
@@ -315,7 +115,7 @@ fn days(since: Millis) -> i64 {
     now_millis().saturating_sub(since) / 86_400_000
 }
 
-fn data_key(settings: &Settings, facts: &StoreFacts) -> Finding {
+pub(super) fn data_key(settings: &Settings, facts: &StoreFacts) -> Finding {
     let Some(key) = &facts.data_key else {
         return finding(
             "data_key",
@@ -343,7 +143,7 @@ fn data_key(settings: &Settings, facts: &StoreFacts) -> Finding {
     }
 }
 
-fn backup(settings: &Settings, facts: &StoreFacts) -> Finding {
+pub(super) fn backup(settings: &Settings, facts: &StoreFacts) -> Finding {
     let at = facts.last_backup.as_ref().map(|b| b.at);
     let fresh = settings.ops.backup_fresh(at, now_millis());
     let policy = settings.ops.backup_max_age.map(|d| d.as_secs() / 3600);
@@ -369,7 +169,7 @@ fn backup(settings: &Settings, facts: &StoreFacts) -> Finding {
     }
 }
 
-fn disk(settings: &Settings) -> Finding {
+pub(super) fn disk(settings: &Settings) -> Finding {
     let folder = if settings.data_dir.exists() {
         settings.data_dir.as_path()
     } else {
@@ -410,6 +210,7 @@ fn disk(settings: &Settings) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Overrides;
     use crate::store::keys::KeyInfo;
 
     fn settings(env: &[(&str, &str)]) -> Settings {

@@ -1,0 +1,182 @@
+//! Restoring a backup: refuse anything that does not verify whole, build
+//! the new store beside the live one, keep the old one as a dated
+//! `.pre-restore-…` hard link, and swap with one atomic rename.
+
+use super::format::{self, Backup};
+use super::{Authenticity, BackupError, Verified, io, tables, utc_stamp, verify};
+use crate::crypto::Identity;
+use crate::domain::rfc3339;
+use crate::store::tables::{META, meta_key};
+use crate::store::{self, StoreError, accounts, keys, migrations};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a restore did or, with `--dry-run`, would do.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreReport {
+    pub verified: Verified,
+    pub store: PathBuf,
+    /// Row counts of the store being replaced, if there is one.
+    pub replacing: Option<BTreeMap<String, u64>>,
+    pub kept_as: Option<PathBuf>,
+    pub migrated_from: Option<u32>,
+    pub dry_run: bool,
+}
+
+/// How a restore may proceed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreOptions {
+    pub dry_run: bool,
+    pub force: bool,
+    /// Accept a format-1 backup, which carries no authentication tag.
+    pub accept_unsigned: bool,
+    /// Whether a server answers on the data folder's admin socket (the
+    /// caller asks it); the store's own lock is the final guard.
+    pub served: bool,
+}
+
+/// Replaces the store in `data_dir` with a verified, authentic backup.
+pub fn restore(
+    data_dir: &Path,
+    backup: &Path,
+    decrypt_with: Option<&Identity>,
+    identity: &Identity,
+    options: RestoreOptions,
+) -> Result<RestoreReport, BackupError> {
+    let RestoreOptions {
+        dry_run,
+        force,
+        accept_unsigned,
+        served,
+    } = options;
+    let live = data_dir.join(store::FILE_NAME);
+    if served && !dry_run {
+        return Err(BackupError::ServerRunning(data_dir.to_owned()));
+    }
+    let replacing = if live.exists() {
+        Some(live_counts(data_dir, &live, dry_run)?)
+    } else {
+        None
+    };
+    let (verified, opened) = verify(backup, decrypt_with, Some(identity))?;
+    if verified.authenticity == Authenticity::Unsigned && !accept_unsigned {
+        return Err(BackupError::Unsigned);
+    }
+    let mut report = RestoreReport {
+        verified,
+        store: live.clone(),
+        replacing,
+        kept_as: None,
+        migrated_from: None,
+        dry_run,
+    };
+    if dry_run {
+        return Ok(report);
+    }
+    if report.replacing.is_some() && !force {
+        return Err(BackupError::WouldReplace(live));
+    }
+    let building = build_beside(data_dir, &opened, identity)?;
+    let schema = opened.manifest.schema_version;
+    if schema < migrations::latest_version() {
+        report.migrated_from = Some(schema);
+    }
+    if live.exists() {
+        report.kept_as = Some(keep_live(data_dir, &live)?);
+    }
+    std::fs::rename(&building, &live).map_err(io("swapping in the restored store"))?;
+    format::sync_dir(&live).map_err(io("syncing the data folder"))?;
+    Ok(report)
+}
+
+/// Row counts of the store about to be replaced; empty when it cannot be
+/// read. A store held by a server refuses the restore (a dry run only looks).
+fn live_counts(
+    data_dir: &Path,
+    live: &Path,
+    dry_run: bool,
+) -> Result<BTreeMap<String, u64>, BackupError> {
+    // A damaged store may make the storage engine panic; it is being
+    // replaced, so "unreadable" is an answer, not a failure.
+    let read = std::panic::catch_unwind(|| store::read_counts(live));
+    match read {
+        Ok(Ok(counts)) => Ok(counts),
+        Ok(Err(StoreError::Locked(_))) if dry_run => Ok(BTreeMap::new()),
+        Ok(Err(StoreError::Locked(_))) => Err(BackupError::ServerRunning(data_dir.to_owned())),
+        Ok(Err(_)) | Err(_) => Ok(BTreeMap::new()),
+    }
+}
+
+/// Builds the restored store beside the live one, as
+/// `launchpad.redb.restoring`, durable on disk; nothing is left of it if
+/// the build fails.
+fn build_beside(
+    data_dir: &Path,
+    opened: &Backup<'_>,
+    identity: &Identity,
+) -> Result<PathBuf, BackupError> {
+    store::create_private_dir(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
+    let building = data_dir.join(format!("{}.restoring", store::FILE_NAME));
+    if building.exists() {
+        std::fs::remove_file(&building).map_err(io("removing an unfinished earlier restore"))?;
+    }
+    if let Err(e) = build_store(&building, opened, identity) {
+        let _ = std::fs::remove_file(&building);
+        return Err(e);
+    }
+    std::fs::File::open(&building)
+        .and_then(|f| f.sync_all())
+        .map_err(io("syncing the restored store"))?;
+    Ok(building)
+}
+
+/// Gives the live store a second, dated `.pre-restore-…` name; `live`
+/// keeps pointing at it until the rename swaps the restored one in.
+fn keep_live(data_dir: &Path, live: &Path) -> Result<PathBuf, BackupError> {
+    let stamp = utc_stamp();
+    let mut kept = data_dir.join(format!("{}.pre-restore-{stamp}", store::FILE_NAME));
+    for n in 2.. {
+        if !kept.exists() {
+            break;
+        }
+        kept = data_dir.join(format!("{}.pre-restore-{stamp}-{n}", store::FILE_NAME));
+    }
+    std::fs::hard_link(live, &kept).map_err(io(format!(
+        "keeping the current store as {}",
+        kept.display()
+    )))?;
+    Ok(kept)
+}
+
+/// Streams every frame into a new private store at `path`, then migrates
+/// it forward if the backup is older.
+fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<(), BackupError> {
+    let db = store::create_private_store(path, 16 * 1024 * 1024)?;
+    let mut loader = tables::Loader::new(&db);
+    opened.frames(|frame| loader.push(&frame).map_err(BackupError::from))?;
+    loader.finish()?;
+    let (info, wrapped) = keys::read(&db)?
+        .ok_or_else(|| BackupError::Invalid("the backup holds no data key".into()))?;
+    let ring = keys::unlock(&info, &wrapped, identity)?;
+    migrations::run(&db, &ring)?;
+    // Replaying the journal to a time before the snapshot would mix states.
+    if let Ok(at) = rfc3339::parse(&opened.manifest.created_at) {
+        let tx = db.begin_write().map_err(StoreError::from)?;
+        tx.open_table(META)
+            .map_err(StoreError::from)?
+            .insert(meta_key::SNAPSHOT_AT, at.to_string().as_bytes())
+            .map_err(StoreError::from)?;
+        let target = Some(format!("snapshot {}", opened.manifest.created_at));
+        accounts::audit(
+            &tx,
+            crate::store::meta::audit_stamp(),
+            &accounts::AuditContext::local(),
+            "restore",
+            target,
+        )?;
+        tx.commit().map_err(StoreError::from)?;
+    }
+    Ok(())
+}
