@@ -17,7 +17,7 @@ use crate::domain::assessment::{Evidence, EvidenceLink, PillarOwner};
 use crate::domain::{
     Assessment, AssessmentId, DueDate, Millis, NewAssessment, Pillar, PillarScore, ProjectId, Score,
 };
-use redb::{ReadableTable, ReadTransaction};
+use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -98,7 +98,12 @@ pub fn record(
     new: NewAssessment,
     who: &super::accounts::AuditContext,
 ) -> Result<Assessment, StoreError> {
-    if ctx.tx.open_table(PROJECTS)?.get(project.as_u128())?.is_none() {
+    if ctx
+        .tx
+        .open_table(PROJECTS)?
+        .get(project.as_u128())?
+        .is_none()
+    {
         return Err(StoreError::NotFound(Missing::Project(project)));
     }
     let id = ctx.mint_id();
@@ -168,7 +173,10 @@ pub fn page(
     let project = project.as_u128();
     let start = after.map_or(0, |a| a.as_u128().saturating_add(1));
     let mut out = Vec::new();
-    for row in table.range((project, start)..=(project, u128::MAX))?.take(limit) {
+    for row in table
+        .range((project, start)..=(project, u128::MAX))?
+        .take(limit)
+    {
         let (key, value) = row?;
         let record: AssessmentRecord = decode("assessment", value.value())?;
         out.push(record.into_assessment(project, key.value().1, ring)?);

@@ -65,9 +65,18 @@ pub fn create(
 }
 
 /// Deletes a custom template; `false` when there is none with `id`.
-pub fn delete(ctx: &mut WriteCtx<'_>, id: TemplateId, who: &AuditContext) -> Result<bool, StoreError> {
+pub fn delete(
+    ctx: &mut WriteCtx<'_>,
+    id: TemplateId,
+    who: &AuditContext,
+) -> Result<bool, StoreError> {
     let stamp = ctx.stamp();
-    if ctx.tx.open_table(TEMPLATES)?.remove(id.as_u128())?.is_none() {
+    if ctx
+        .tx
+        .open_table(TEMPLATES)?
+        .remove(id.as_u128())?
+        .is_none()
+    {
         return Ok(false);
     }
     journal::append_row(
@@ -83,7 +92,13 @@ pub fn delete(ctx: &mut WriteCtx<'_>, id: TemplateId, who: &AuditContext) -> Res
         },
     )?;
     let audit_stamp = ctx.stamp();
-    audit(ctx.tx, audit_stamp, who, "template.delete", Some(format!("template:{id}")))?;
+    audit(
+        ctx.tx,
+        audit_stamp,
+        who,
+        "template.delete",
+        Some(format!("template:{id}")),
+    )?;
     Ok(true)
 }
 
@@ -92,7 +107,10 @@ pub fn all(tx: &ReadTransaction) -> Result<Vec<(TemplateId, TemplateRecord)>, St
     let mut out = Vec::new();
     for row in tx.open_table(TEMPLATES)?.iter()? {
         let (key, value) = row?;
-        out.push((TemplateId::from_u128(key.value()), decode("template", value.value())?));
+        out.push((
+            TemplateId::from_u128(key.value()),
+            decode("template", value.value())?,
+        ));
     }
     Ok(out)
 }
