@@ -98,6 +98,8 @@ async fn writes(writers: usize, total: usize, notes: bool) {
                     title: TaskTitle::parse(&format!("Task {w}-{i}")).unwrap(),
                     notes: notes.then(|| text.clone()),
                     due_date: None,
+                    pillar: None,
+                    required: false,
                 };
                 store.create_task(project, checklist, task).await.unwrap();
             }

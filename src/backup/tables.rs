@@ -5,7 +5,8 @@
 use super::format::{Frame, Frames};
 use crate::store::StoreError;
 use crate::store::tables::{
-    AUDIT, CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS,
+    ASSESSMENTS, AUDIT, CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, TEMPLATES, TOKEN_HASHES,
+    TOKENS, USER_EMAILS, USERS,
 };
 use redb::{
     Database, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
@@ -33,6 +34,8 @@ pub const BACKED_UP: &[(u8, &str, Shape)] = &[
     (8, "tokens", Shape::Id(TOKENS)),
     (9, "token_hashes", Shape::Index(TOKEN_HASHES)),
     (10, "audit", Shape::Id(AUDIT)),
+    (11, "assessments", Shape::Pair(ASSESSMENTS)),
+    (12, "templates", Shape::Id(TEMPLATES)),
 ];
 
 pub fn name(id: u8) -> Option<&'static str> {
@@ -258,5 +261,27 @@ impl<'d> Loader<'d> {
             self.tx.take().expect("opened above").commit()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_table_is_backed_up() {
+        for table in crate::store::tables::ROW_TABLES {
+            assert!(
+                BACKED_UP.iter().any(|(_, name, _)| *name == table.name),
+                "{} is not in BACKED_UP",
+                table.name
+            );
+        }
+    }
+
+    #[test]
+    fn frame_ids_increase_in_table_order() {
+        let ids: Vec<u8> = BACKED_UP.iter().map(|(id, _, _)| *id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     }
 }

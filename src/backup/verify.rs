@@ -6,9 +6,11 @@
 use super::format::{self, Backup, Frame, Manifest};
 use super::{BackupError, tables};
 use crate::crypto::{Identity, Keyring};
+use crate::store::assessments::AssessmentRecord;
 use crate::store::journal::Event;
 use crate::store::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::store::tables::meta_key;
+use crate::store::templates::TemplateRecord;
 use crate::store::{StoreError, accounts, keys, migrations, sealed};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -213,6 +215,13 @@ impl<'i> RecordCheck<'i> {
             "users" => drop(decode::<accounts::UserRecord>("user", frame.value)?),
             "tokens" => drop(decode::<accounts::TokenRecord>("token", frame.value)?),
             "audit" => drop(decode::<accounts::AuditEntry>("audit", frame.value)?),
+            "assessments" => {
+                decode::<AssessmentRecord>("assessment", frame.value)?;
+                if self.projects.binary_search(&id(frame.key)).is_err() {
+                    return Err(invalid("an assessment whose project is missing".into()));
+                }
+            }
+            "templates" => drop(decode::<TemplateRecord>("template", frame.value)?),
             _ => {}
         }
         if let Some(ring) = &self.ring {

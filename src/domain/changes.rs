@@ -3,7 +3,8 @@
 //! "leave as is" (`None`) from "clear" (`Some(None)`).
 
 use super::{
-    ChecklistName, Description, DueDate, OwnerEmail, ProjectName, TaskNotes, TaskStatus, TaskTitle,
+    ChecklistName, Description, DueDate, OwnerEmail, Pillar, ProjectName, TaskNotes, TaskStatus,
+    TaskTitle,
 };
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct NewTask {
     pub title: TaskTitle,
     pub notes: Option<TaskNotes>,
     pub due_date: Option<DueDate>,
+    pub pillar: Option<Pillar>,
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -38,4 +41,6 @@ pub struct TaskChanges {
     pub title: Option<TaskTitle>,
     pub notes: Option<Option<TaskNotes>>,
     pub due_date: Option<Option<DueDate>>,
+    pub pillar: Option<Option<Pillar>>,
+    pub required: Option<bool>,
 }

@@ -99,6 +99,11 @@ pub struct Task {
     pub notes: Option<TaskNotes>,
     #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<DueDate>,
+    /// The pillar the task strengthens, if it is tagged with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pillar: Option<super::Pillar>,
+    /// Whether the project's readiness level waits for it.
+    pub required: bool,
     #[serde(with = "super::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, FieldError};
 use crate::domain::{
-    ChecklistName, Description, DueDate, NewChecklist, NewProject, NewTask, OwnerEmail,
+    ChecklistName, Description, DueDate, NewChecklist, NewProject, NewTask, OwnerEmail, Pillar,
     ProjectChanges, ProjectName, TaskChanges, TaskNotes, TaskStatus, TaskTitle, TextError,
 };
 use serde::{Deserialize, Deserializer};
@@ -177,6 +177,13 @@ pub struct CreateTask {
     #[serde(default)]
     #[schema(format = Date, example = "2026-12-31")]
     pub due_date: Option<String>,
+    /// The pillar the task strengthens.
+    #[serde(default)]
+    #[schema(value_type = Option<Pillar>)]
+    pub pillar: Option<String>,
+    /// Whether the readiness level waits for it (default false).
+    #[serde(default)]
+    pub required: Option<bool>,
 }
 
 impl TryFrom<CreateTask> for NewTask {
@@ -186,10 +193,13 @@ impl TryFrom<CreateTask> for NewTask {
         let title = f.check("title", TaskTitle::parse(&body.title));
         let notes = f.optional("notes", body.notes, TaskNotes::parse);
         let due_date = f.optional("dueDate", body.due_date, DueDate::parse);
+        let pillar = f.optional("pillar", body.pillar, Pillar::parse);
         f.finish(|| NewTask {
             title: title.expect("checked"),
             notes,
             due_date,
+            pillar,
+            required: body.required.unwrap_or(false),
         })
     }
 }
@@ -210,6 +220,12 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Pillar>)]
+    pub pillar: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub required: Option<Option<bool>>,
 }
 
 impl TryFrom<UpdateTask> for TaskChanges {
@@ -219,6 +235,8 @@ impl TryFrom<UpdateTask> for TaskChanges {
             && body.title.is_none()
             && body.notes.is_none()
             && body.due_date.is_none()
+            && body.pillar.is_none()
+            && body.required.is_none()
         {
             return Err(nothing_to_change());
         }
@@ -227,11 +245,24 @@ impl TryFrom<UpdateTask> for TaskChanges {
         let title = f.required_patch("title", body.title, TaskTitle::parse);
         let notes = f.patch("notes", body.notes, TaskNotes::parse);
         let due_date = f.patch("dueDate", body.due_date, DueDate::parse);
+        let pillar = f.patch("pillar", body.pillar, Pillar::parse);
+        let required = match body.required {
+            Some(None) => {
+                f.0.push(FieldError::new(
+                    "required",
+                    "cannot be null; send true or false",
+                ));
+                None
+            }
+            other => other.flatten(),
+        };
         f.finish(|| TaskChanges {
             status,
             title,
             notes,
             due_date,
+            pillar,
+            required,
         })
     }
 }

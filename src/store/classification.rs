@@ -74,6 +74,9 @@ pub const FIELDS: &[StoredField] = &[
     field("tasks", "status", Op),
     field("tasks", "notes", Pii),
     field("tasks", "due_date", Op),
+    field("tasks", "pillar", Op),
+    field("tasks", "required", Op),
+    field("tasks", "done_at", Op),
     field("tasks", "created_at", Op),
     field("tasks", "updated_at", Op),
     field("meta", "schema_version", Op),
@@ -116,6 +119,13 @@ pub const FIELDS: &[StoredField] = &[
     field("audit", "target", Op),
     field("audit", "clientIp", Op),
     field("audit", "requestId", Op),
+    field("assessments", "recorded_at", Op),
+    // Per pillar: score, target, evidence and links describe the system.
+    field("assessments", "scores", Op),
+    field("assessments", "owners", Pii),
+    field("templates", "name", Op),
+    field("templates", "tasks", Op),
+    field("templates", "created_at", Op),
 ];
 
 pub fn class_of(table: &str, name: &str) -> Option<Class> {
@@ -169,6 +179,9 @@ mod tests {
             status: Default::default(),
             notes: sealed(),
             due_date: Some("2026-01-01".to_owned().try_into().unwrap()),
+            pillar: Some(crate::domain::Pillar::Security),
+            required: true,
+            done_at: Some(0),
             created_at: 0,
             updated_at: 0,
         };

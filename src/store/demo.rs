@@ -5,20 +5,31 @@ use super::error::StoreError;
 use super::ops;
 use super::tables::{META, PROJECTS, meta_key};
 use super::writer::WriteCtx;
+use crate::domain::assessment::RawPillarScore;
 use crate::domain::{
-    ChecklistName, Description, NewChecklist, NewProject, NewTask, ProjectName, TaskChanges,
-    TaskStatus, TaskTitle,
+    ChecklistName, Description, NewAssessment, NewChecklist, NewProject, NewTask, Pillar,
+    ProjectName, TaskChanges, TaskStatus, TaskTitle,
 };
 use redb::{ReadableTable, ReadableTableMetadata};
 
-const CHECKLISTS: [(&str, [(&str, TaskStatus); 2]); 2] = [
+/// A demo task: title, status, pillar, required.
+type DemoTask = (&'static str, TaskStatus, Pillar, bool);
+
+const CHECKLISTS: [(&str, [DemoTask; 2]); 2] = [
     (
         "Foundation & Planning",
         [
-            ("Define success metrics and guardrails", TaskStatus::Pending),
+            (
+                "Define success metrics and guardrails",
+                TaskStatus::Pending,
+                Pillar::Observability,
+                false,
+            ),
             (
                 "Map core domains and bounded contexts",
                 TaskStatus::InProgress,
+                Pillar::Reliability,
+                false,
             ),
         ],
     ),
@@ -28,12 +39,31 @@ const CHECKLISTS: [(&str, [(&str, TaskStatus); 2]); 2] = [
             (
                 "Add observability baseline (logs, metrics, traces)",
                 TaskStatus::Pending,
+                Pillar::Observability,
+                true,
             ),
             (
                 "Run security posture review and threat modelling",
                 TaskStatus::Pending,
+                Pillar::Security,
+                true,
             ),
         ],
+    ),
+];
+
+/// The demo's two assessments: Day 0, and a later one that shows a trend.
+/// `(days ago, [reliability, security, observability, supportability], evidence)`.
+const ASSESSMENTS: [(i64, [i64; 4], &str); 2] = [
+    (
+        21,
+        [2, 1, 1, 2],
+        "Day-0 baseline: a working prototype with no production safeguards yet.",
+    ),
+    (
+        3,
+        [3, 2, 3, 3],
+        "After the first hardening sprint: health checks, structured logs and backups.",
     ),
 ];
 
@@ -66,7 +96,7 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
                 name: text(ChecklistName::parse(name)),
             },
         )?;
-        for (title, status) in tasks {
+        for (title, status, pillar, required) in tasks {
             let task = ops::create_task(
                 ctx,
                 project.id,
@@ -75,6 +105,8 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
                     title: text(TaskTitle::parse(title)),
                     notes: None,
                     due_date: None,
+                    pillar: Some(pillar),
+                    required,
                 },
             )?;
             if status != TaskStatus::Pending {
@@ -86,11 +118,38 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
             }
         }
     }
+    for (days_ago, scores, evidence) in ASSESSMENTS {
+        let at = ctx.now - days_ago * 24 * 60 * 60 * 1000;
+        let who = super::accounts::AuditContext::local();
+        super::assessments::record_at(
+            ctx,
+            project.id,
+            demo_assessment(scores, evidence),
+            at,
+            &who,
+        )?;
+    }
     ctx.tx
         .open_table(META)?
         .insert(meta_key::DEMO_SEEDED, [1u8].as_slice())?;
     tracing::info!("loaded the demo project; set demo_data = false to start empty");
     Ok(())
+}
+
+/// One demo assessment: every pillar with its score, a target of 4.
+fn demo_assessment(scores: [i64; 4], evidence: &str) -> NewAssessment {
+    let raw = Pillar::ALL
+        .iter()
+        .zip(scores)
+        .map(|(pillar, score)| RawPillarScore {
+            pillar: pillar.as_str().to_owned(),
+            score: Some(score),
+            target: Some(4),
+            evidence: Some(evidence.to_owned()),
+            ..Default::default()
+        })
+        .collect();
+    NewAssessment::parse(raw).expect("demo assessments satisfy the domain rules")
 }
 
 /// The demo texts are constants that satisfy the rules; a unit test proves it.
@@ -107,9 +166,12 @@ mod tests {
         assert!(ProjectName::parse("LaunchPad – v0 Readiness").is_ok());
         for (name, tasks) in CHECKLISTS {
             assert!(ChecklistName::parse(name).is_ok(), "{name}");
-            for (title, _) in tasks {
+            for (title, ..) in tasks {
                 assert!(TaskTitle::parse(title).is_ok(), "{title}");
             }
+        }
+        for (_, scores, evidence) in ASSESSMENTS {
+            demo_assessment(scores, evidence);
         }
     }
 }

@@ -39,7 +39,18 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create the users, sessions, tokens and audit tables",
         apply: create_account_tables,
     },
+    Migration {
+        version: 5,
+        description: "create the assessments and templates tables for readiness scorecards",
+        apply: create_readiness_tables,
+    },
 ];
+
+fn create_readiness_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+    tx.open_table(super::tables::ASSESSMENTS)?;
+    tx.open_table(super::tables::TEMPLATES)?;
+    Ok(())
+}
 
 fn create_account_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
     use super::tables::{AUDIT, SESSIONS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS};

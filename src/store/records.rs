@@ -9,8 +9,8 @@
 use super::error::StoreError;
 use crate::crypto::{Keyring, binding};
 use crate::domain::{
-    Checklist, ChecklistId, ChecklistName, Description, DueDate, Millis, OwnerEmail, Project,
-    ProjectId, ProjectName, Task, TaskId, TaskNotes, TaskStatus, TaskTitle, TextError,
+    Checklist, ChecklistId, ChecklistName, Description, DueDate, Millis, OwnerEmail, Pillar,
+    Project, ProjectId, ProjectName, Task, TaskId, TaskNotes, TaskStatus, TaskTitle, TextError,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
@@ -107,6 +107,14 @@ pub struct TaskRecord {
     pub notes: Option<Sealed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<DueDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pillar: Option<Pillar>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// When it was last marked done; kept while it stays done, for the
+    /// "done for 30 days" rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -180,6 +188,8 @@ impl TaskRecord {
             status: self.status,
             notes,
             due_date: self.due_date,
+            pillar: self.pillar,
+            required: self.required,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

@@ -10,7 +10,7 @@
 
 use super::error::StoreError;
 use super::records::{FieldSlot, NOTES, OWNER_EMAIL, Sealed};
-use super::tables::{PROJECTS, TASKS, USER_EMAILS, USERS};
+use super::tables::{ASSESSMENTS, PROJECTS, TASKS, USER_EMAILS, USERS};
 use crate::crypto::{DataKey, Keyring, binding, index_with, seal_with};
 use crate::domain::{OwnerEmail, TaskNotes, TextError, UserEmail};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
@@ -61,6 +61,13 @@ pub const SEALED: &[SealedField] = &[
         check: |s| UserEmail::parse(s).map(drop),
         index: Some(USER_EMAILS),
         since: 4,
+    },
+    SealedField {
+        slot: super::assessments::OWNERS,
+        home: Home::Child(ASSESSMENTS),
+        check: super::assessments::check_owners,
+        index: None,
+        since: 5,
     },
 ];
 

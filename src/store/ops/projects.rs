@@ -102,6 +102,7 @@ pub fn delete_project(
         tasks.retain_in(children_of(checklist), |_, _| false)?;
     }
     checklists.retain_in(children_of(id.as_u128()), |_, _| false)?;
+    crate::store::journal::delete_project_rows(ctx.tx, id.as_u128())?;
     projects.remove(id.as_u128())?;
     deleted(
         ctx,

@@ -2,7 +2,7 @@
 //! project and checklist first.
 
 use super::{Composite, at_task, checklist_row, deleted, not_found};
-use crate::domain::{ChecklistId, NewTask, ProjectId, Task, TaskChanges, TaskId};
+use crate::domain::{ChecklistId, NewTask, ProjectId, Task, TaskChanges, TaskId, TaskStatus};
 use crate::store::accounts::AuditContext;
 use crate::store::error::{Missing, StoreError};
 use crate::store::journal::{self, EventKind, Stamp, Target};
@@ -31,6 +31,9 @@ pub fn create_task(
             .notes
             .map(|notes| NOTES.seal(ctx.ring, id.as_u128(), notes.as_str())),
         due_date: new.due_date,
+        pillar: new.pillar,
+        required: new.required,
+        done_at: None,
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -105,7 +108,18 @@ pub fn update_task(
     let mut tasks = ctx.tx.open_table(TASKS)?;
     let mut record = task_row(ctx, &tasks, project, checklist, id)?;
     if let Some(status) = changes.status {
+        record.done_at = match (status, record.status) {
+            (TaskStatus::Done, TaskStatus::Done) => record.done_at,
+            (TaskStatus::Done, _) => Some(ctx.now),
+            _ => None,
+        };
         record.status = status;
+    }
+    if let Some(pillar) = changes.pillar {
+        record.pillar = pillar;
+    }
+    if let Some(required) = changes.required {
+        record.required = required;
     }
     if let Some(title) = changes.title {
         record.title = title;
