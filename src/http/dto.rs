@@ -146,7 +146,21 @@ impl TryFrom<UpdateProject> for ProjectChanges {
     }
 }
 
-/// `POST …/checklists` and `PATCH …/checklists/{checklistId}`.
+/// `POST …/checklists`: a name, or a template to copy (whose name it takes
+/// unless one is given), or both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateChecklist {
+    #[serde(default)]
+    #[schema(min_length = 3, max_length = 50, example = "Observability")]
+    pub name: Option<String>,
+    /// A built-in template id (`core-audit`, …) or a custom template's UUID.
+    #[serde(default)]
+    #[schema(example = "core-audit")]
+    pub template: Option<String>,
+}
+
+/// `PATCH …/checklists/{checklistId}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChecklistBody {

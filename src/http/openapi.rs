@@ -6,7 +6,7 @@
 use super::access::Access;
 use super::dto;
 use super::error::{FieldError, Problem};
-use super::routes::{auth, status, tokens, users};
+use super::routes::{assessments, auth, status, templates, tokens, users};
 use super::table;
 use crate::domain::{Checklist, Project, Task, TaskStatus};
 use actix_web::HttpResponse;
@@ -24,9 +24,15 @@ use utoipa::OpenApi;
         crate::domain::Role, crate::readiness::Readiness, crate::readiness::Check,
         crate::store::stats::Summary, crate::store::stats::TaskCounts,
         status::BackupStatus, status::BackupFacts,
+        dto::CreateChecklist, crate::domain::Pillar, crate::domain::Level,
+        assessments::AssessmentBody, assessments::ScoreBody, assessments::AssessmentView, assessments::ScoreView,
+        crate::domain::scorecard::Scorecard, crate::domain::scorecard::PillarCard,
+        crate::domain::scorecard::RuleResult, crate::domain::scorecard::OpenTask,
+        templates::TemplateView, templates::TemplateTaskView, templates::SaveTemplate,
     )),
     tags(
-        (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "auth"),
+        (name = "projects"), (name = "checklists"), (name = "tasks"), (name = "scorecards"),
+        (name = "templates"), (name = "reports"), (name = "auth"),
         (name = "tokens"), (name = "users"), (name = "audit"), (name = "operations"),
     ),
 )]

@@ -10,7 +10,8 @@
 
 use super::access::Access;
 use super::routes::{
-    audit, auth, checklists, health, metrics, projects, status, tasks, tokens, users,
+    assessments, audit, auth, checklists, health, metrics, projects, scorecard, status, tasks,
+    templates, tokens, users,
 };
 use crate::domain::Role;
 use actix_web::http::Method;
@@ -121,6 +122,13 @@ pub fn routes() -> &'static [Route] {
             R::documented::<tasks::__path_update, _, _>(EDITOR, tasks::update),
             R::documented::<tasks::__path_delete, _, _>(EDITOR, tasks::delete),
             R::documented::<status::__path_summary, _, _>(VIEWER, status::summary),
+            // Readiness: assessments, scorecards, templates, the report
+            R::documented::<assessments::__path_record, _, _>(EDITOR, assessments::record),
+            R::documented::<assessments::__path_list, _, _>(VIEWER, assessments::list),
+            R::documented::<scorecard::__path_get, _, _>(VIEWER, scorecard::get),
+            R::documented::<templates::__path_list, _, _>(VIEWER, templates::list),
+            R::documented::<templates::__path_save, _, _>(EDITOR, templates::save),
+            R::documented::<templates::__path_delete, _, _>(ADMIN, templates::delete),
             // Accounts
             R::documented::<auth::__path_login, _, _>(PUBLIC, auth::login),
             R::documented::<auth::__path_logout, _, _>(SIGNED_IN, auth::logout),

@@ -24,6 +24,7 @@ mod open;
 mod ops;
 mod projects;
 mod read;
+pub mod readiness;
 pub mod records;
 pub mod sealed;
 mod slot;

@@ -1,30 +1,62 @@
 //! `/api/v1/projects/{projectId}/checklists[/{checklistId}]`.
 
 use super::{checklist_ids, project_id};
-use crate::domain::{Checklist, NewChecklist};
+use crate::domain::{Checklist, NewChecklist, NewTask};
 use crate::http::access::Caller;
-use crate::http::dto::ChecklistBody;
+use crate::http::dto::{ChecklistBody, CreateChecklist};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::store::Store;
+use crate::store::readiness::TemplateRef;
 use actix_web::{HttpResponse, web};
 
-#[utoipa::path(post, path = "/api/v1/projects/{projectId}/checklists", tag = "checklists", request_body = ChecklistBody,
+#[utoipa::path(post, path = "/api/v1/projects/{projectId}/checklists", tag = "checklists", request_body = CreateChecklist,
     params(("projectId" = uuid::Uuid, Path)),
     responses(
-        (status = 201, body = Checklist),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created, with the template's tasks when one was named", body = Checklist),
+        (status = 400, description = "A bad name, or an unknown template", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The project does not exist", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
     store: web::Data<Store>,
     path: web::Path<String>,
-    body: JsonBody<ChecklistBody>,
+    body: JsonBody<CreateChecklist>,
 ) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
-    let new = NewChecklist::try_from(body.0)?;
-    Ok(HttpResponse::Created().json(store.create_checklist(project, new).await?))
+    let body = body.0;
+    let Some(raw) = body.template else {
+        let name = body
+            .name
+            .ok_or_else(|| ApiError::field("name", "is required unless a template is named"))?;
+        let new = NewChecklist::try_from(ChecklistBody { name })?;
+        return Ok(HttpResponse::Created().json(store.create_checklist(project, new).await?));
+    };
+    let unknown = || {
+        ApiError::field(
+            "template",
+            "is not a known template; GET /api/v1/templates lists them",
+        )
+    };
+    let which = TemplateRef::parse(&raw).ok_or_else(unknown)?;
+    let template = store
+        .blocking(move |s| s.template(which))
+        .await?
+        .ok_or_else(unknown)?;
+    let name = body.name.unwrap_or_else(|| template.name.clone());
+    let new = NewChecklist::try_from(ChecklistBody { name })?;
+    let tasks = template
+        .tasks
+        .into_iter()
+        .map(|t| NewTask {
+            title: t.title,
+            notes: None,
+            due_date: None,
+            pillar: t.pillar,
+            required: t.required,
+        })
+        .collect();
+    Ok(HttpResponse::Created().json(store.create_checklist_with(project, new, tasks).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{projectId}/checklists/{checklistId}", tag = "checklists", request_body = ChecklistBody,

@@ -1,13 +1,16 @@
 //! One module per resource; each handler parses, calls the store, answers.
 
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod checklists;
 pub mod health;
 pub mod metrics;
 pub mod projects;
+pub mod scorecard;
 pub mod status;
 pub mod tasks;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 

@@ -6,54 +6,14 @@ use crate::http::access::Caller;
 use crate::http::cache::{ResponseCache, cached};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
-use crate::http::extract::{JsonBody, path_id};
+use crate::http::extract::JsonBody;
+use crate::http::paging::{Paging, next_link};
 use crate::store::Store;
 use actix_web::HttpRequest;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-pub const DEFAULT_LIMIT: usize = 50;
-pub const MAX_LIMIT: usize = 200;
-
-/// Paging through projects in creation order.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Projects per page, 1–200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
-    /// The `cursor` from the previous page's `Link: <…>; rel="next"` header.
-    cursor: Option<String>,
-}
-
-impl ListQuery {
-    fn parse(&self) -> Result<(usize, Option<ProjectId>), ApiError> {
-        let limit = match &self.limit {
-            None => DEFAULT_LIMIT,
-            Some(raw) => match raw.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::field(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    ));
-                }
-            },
-        };
-        let cursor = match &self.cursor {
-            None => None,
-            Some(raw) => Some(
-                path_id(raw, "cursor", ProjectId::parse)
-                    .map_err(|e| ApiError::Validation(vec![e]))?,
-            ),
-        };
-        Ok((limit, cursor))
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(Paging),
     responses(
         (status = 200, description = "A page of projects with their checklists and tasks", body = [Project],
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
@@ -64,9 +24,9 @@ pub async fn list(
     req: HttpRequest,
     store: web::Data<Store>,
     cache: web::Data<ResponseCache>,
-    query: web::Query<ListQuery>,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = query.parse()?;
+    let (limit, after) = query.parse(ProjectId::parse)?;
     cached(
         &req,
         store,
@@ -74,9 +34,9 @@ pub async fn list(
         format!("list:{limit}:{after:?}"),
         move |store| {
             let page = store.list_projects(after, limit)?;
-            let link = page.next.map(|next| {
-                format!("</api/v1/projects?limit={limit}&cursor={next}>; rel=\"next\"")
-            });
+            let link = page
+                .next
+                .map(|next| next_link("/api/v1/projects", limit, next));
             Ok((page.projects, link))
         },
     )

@@ -1,0 +1,51 @@
+//! `/api/v1/projects/{projectId}/scorecard`: each pillar's current score
+//! against its target and first score, the level the rules grant, and what
+//! is missing for the next one.
+
+use super::project_id;
+use crate::domain::scorecard::{Facts, Scorecard, scorecard};
+use crate::domain::{ProjectId, now_millis};
+use crate::http::cache::{ResponseCache, cached};
+use crate::http::error::{ApiError, Problem};
+use crate::store::{Store, StoreError};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The scorecard of `project` now.
+pub fn compute(store: &Store, project: ProjectId) -> Result<Scorecard, StoreError> {
+    let facts = store.scorecard_facts(project)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    Ok(scorecard(
+        &Facts {
+            assessments: &facts.assessments,
+            tasks: &facts.tasks,
+            compliance_reviewed_at: facts.compliance_reviewed_at,
+            now: now_millis(),
+        },
+        &facts.open,
+        today,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}/scorecard", tag = "scorecards",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The scorecard", body = Scorecard),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    cache: web::Data<ResponseCache>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    // What is overdue and what is recent change with the day.
+    let today = time::OffsetDateTime::now_utc().date();
+    let key = format!("scorecard:{project}:{today}");
+    cached(&req, store, &cache, key, move |store| {
+        Ok((compute(store, project)?, None))
+    })
+    .await
+}
