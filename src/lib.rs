@@ -18,6 +18,8 @@ pub mod limits;
 pub mod metrics;
 pub mod passwords;
 pub mod readiness;
+pub mod report;
+pub mod scorecards;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -10,7 +10,7 @@
 
 use super::access::Access;
 use super::routes::{
-    assessments, audit, auth, checklists, health, metrics, projects, scorecard, status, tasks,
+    assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status, tasks,
     templates, tokens, users,
 };
 use crate::domain::Role;
@@ -126,6 +126,7 @@ pub fn routes() -> &'static [Route] {
             R::documented::<assessments::__path_record, _, _>(EDITOR, assessments::record),
             R::documented::<assessments::__path_list, _, _>(VIEWER, assessments::list),
             R::documented::<scorecard::__path_get, _, _>(VIEWER, scorecard::get),
+            R::documented::<report::__path_get, _, _>(VIEWER, report::get),
             R::documented::<templates::__path_list, _, _>(VIEWER, templates::list),
             R::documented::<templates::__path_save, _, _>(EDITOR, templates::save),
             R::documented::<templates::__path_delete, _, _>(ADMIN, templates::delete),

@@ -53,17 +53,25 @@ const CHECKLISTS: [(&str, [DemoTask; 2]); 2] = [
 ];
 
 /// The demo's two assessments: Day 0, and a later one that shows a trend.
-/// `(days ago, [reliability, security, observability, supportability], evidence)`.
-const ASSESSMENTS: [(i64, [i64; 4], &str); 2] = [
+/// `(days ago, [(score, evidence)] for reliability, security, observability, supportability)`.
+const ASSESSMENTS: [(i64, [(i64, &str); 4]); 2] = [
     (
         21,
-        [2, 1, 1, 2],
-        "Day-0 baseline: a working prototype with no production safeguards yet.",
+        [
+            (2, "Works on the happy path; no retries, no backups."),
+            (1, "No authentication; secrets in the repository."),
+            (1, "Console output only; no metrics, no alerts."),
+            (2, "A README that gets a developer started."),
+        ],
     ),
     (
         3,
-        [3, 2, 3, 3],
-        "After the first hardening sprint: health checks, structured logs and backups.",
+        [
+            (3, "Health checks and nightly backups with a tested restore."),
+            (2, "Sign-in and roles; the threat model is still to do."),
+            (3, "Structured logs and request metrics; alerts are drafts."),
+            (3, "Runbooks for the three likeliest incidents."),
+        ],
     ),
 ];
 
@@ -136,12 +144,12 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One demo assessment: every pillar with its score, a target of 4.
-fn demo_assessment(scores: [i64; 4], evidence: &str) -> NewAssessment {
+/// One demo assessment: every pillar with its score and evidence, a target of 4.
+fn demo_assessment(scores: [(i64, &str); 4]) -> NewAssessment {
     let raw = Pillar::ALL
         .iter()
         .zip(scores)
-        .map(|(pillar, score)| RawPillarScore {
+        .map(|(pillar, (score, evidence))| RawPillarScore {
             pillar: pillar.as_str().to_owned(),
             score: Some(score),
             target: Some(4),
@@ -170,8 +178,8 @@ mod tests {
                 assert!(TaskTitle::parse(title).is_ok(), "{title}");
             }
         }
-        for (_, scores, evidence) in ASSESSMENTS {
-            demo_assessment(scores, evidence);
+        for (_, scores) in ASSESSMENTS {
+            demo_assessment(scores);
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod checklists;
 pub mod health;
 pub mod metrics;
 pub mod projects;
+pub mod report;
 pub mod scorecard;
 pub mod status;
 pub mod tasks;

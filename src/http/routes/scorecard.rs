@@ -3,28 +3,11 @@
 //! is missing for the next one.
 
 use super::project_id;
-use crate::domain::scorecard::{Facts, Scorecard, scorecard};
-use crate::domain::{ProjectId, now_millis};
+use crate::domain::scorecard::Scorecard;
 use crate::http::cache::{ResponseCache, cached};
 use crate::http::error::{ApiError, Problem};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use actix_web::{HttpRequest, HttpResponse, web};
-
-/// The scorecard of `project` now.
-pub fn compute(store: &Store, project: ProjectId) -> Result<Scorecard, StoreError> {
-    let facts = store.scorecard_facts(project)?;
-    let today = time::OffsetDateTime::now_utc().date();
-    Ok(scorecard(
-        &Facts {
-            assessments: &facts.assessments,
-            tasks: &facts.tasks,
-            compliance_reviewed_at: facts.compliance_reviewed_at,
-            now: now_millis(),
-        },
-        &facts.open,
-        today,
-    ))
-}
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}/scorecard", tag = "scorecards",
     params(("projectId" = uuid::Uuid, Path)),
@@ -45,7 +28,7 @@ pub async fn get(
     let today = time::OffsetDateTime::now_utc().date();
     let key = format!("scorecard:{project}:{today}");
     cached(&req, store, &cache, key, move |store| {
-        Ok((compute(store, project)?, None))
+        Ok((crate::scorecards::compute(store, project)?, None))
     })
     .await
 }
