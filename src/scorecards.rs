@@ -24,7 +24,11 @@ pub fn compute(store: &Store, project: ProjectId) -> Result<Scorecard, StoreErro
 
 /// Everything the report of `project` shows. With `include_personal`
 /// false, personal fields are left out here, before any rendering.
-pub fn report(store: &Store, project: ProjectId, include_personal: bool) -> Result<Report, StoreError> {
+pub fn report(
+    store: &Store,
+    project: ProjectId,
+    include_personal: bool,
+) -> Result<Report, StoreError> {
     let mut details = store.get_project(project)?;
     let mut card = compute(store, project)?;
     let mut history = store.all_assessments(project)?;

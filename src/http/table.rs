@@ -10,8 +10,8 @@
 
 use super::access::Access;
 use super::routes::{
-    assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status, tasks,
-    templates, tokens, users,
+    assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status,
+    tasks, templates, tokens, users,
 };
 use crate::domain::Role;
 use actix_web::http::Method;

@@ -46,9 +46,9 @@ pub fn render(report: &Report) -> String {
          <title>Readiness report: {name}</title><style>{STYLE}</style></head><body>\n"
     );
     let _ = writeln!(out, "<h1>Readiness report: {name}</h1>");
-    let next = card
-        .next_level
-        .map_or_else(String::new, |n| format!(" <span class=\"muted\">next: {}</span>", n.as_str()));
+    let next = card.next_level.map_or_else(String::new, |n| {
+        format!(" <span class=\"muted\">next: {}</span>", n.as_str())
+    });
     let _ = writeln!(
         out,
         "<p><span class=\"level\">{}</span>{next} <span class=\"muted\">· generated {}</span></p>",
@@ -80,7 +80,9 @@ fn pillars(out: &mut String, report: &Report) {
     }
     out.push_str("</tr></thead><tbody>\n");
     for p in &report.scorecard.pillars {
-        let change = p.change.map_or_else(|| "–".to_owned(), |c| format!("{c:+}"));
+        let change = p
+            .change
+            .map_or_else(|| "–".to_owned(), |c| format!("{c:+}"));
         let checkpoint = match (&p.next_checkpoint, p.overdue) {
             (Some(date), true) => format!("<span class=\"overdue\">{date} (overdue)</span>"),
             (Some(date), false) => date.clone(),
@@ -110,7 +112,11 @@ fn to_do(out: &mut String, report: &Report) {
     let _ = writeln!(out, "<h2>To reach {}</h2>", next.as_str());
     let items = report.to_do();
     if items.is_empty() {
-        let _ = writeln!(out, "<p>Nothing: every rule of {} holds.</p>", next.as_str());
+        let _ = writeln!(
+            out,
+            "<p>Nothing: every rule of {} holds.</p>",
+            next.as_str()
+        );
         return;
     }
     out.push_str("<ul>\n");
@@ -187,9 +193,10 @@ fn history(out: &mut String, report: &Report) {
     for assessment in &report.history {
         let _ = write!(out, "<tr><td>{}</td>", Report::date(assessment.recorded_at));
         for pillar in Pillar::ALL {
-            let cell = assessment
-                .score_of(pillar)
-                .map_or_else(|| "–".to_owned(), |s| format!("{} / {}", s.score.value(), s.target.value()));
+            let cell = assessment.score_of(pillar).map_or_else(
+                || "–".to_owned(),
+                |s| format!("{} / {}", s.score.value(), s.target.value()),
+            );
             let _ = write!(out, "<td>{cell}</td>");
         }
         out.push_str("</tr>\n");

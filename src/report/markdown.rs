@@ -30,7 +30,11 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let card = &report.scorecard;
     let project = &report.project;
-    let _ = writeln!(out, "# Readiness report: {}\n", escape(project.name.as_str()));
+    let _ = writeln!(
+        out,
+        "# Readiness report: {}\n",
+        escape(project.name.as_str())
+    );
     let next = card
         .next_level
         .map_or_else(String::new, |n| format!(" (next: {})", n.as_str()));
@@ -71,7 +75,10 @@ pub fn render(report: &Report) -> String {
 fn pillars(out: &mut String, report: &Report) {
     let personal = report.include_personal;
     let _ = writeln!(out, "## Pillars\n");
-    let _ = write!(out, "| Pillar | First | Now | Target | Change | Next checkpoint |");
+    let _ = write!(
+        out,
+        "| Pillar | First | Now | Target | Change | Next checkpoint |"
+    );
     if personal {
         out.push_str(" Owner |");
     }
@@ -172,9 +179,10 @@ fn history(out: &mut String, report: &Report) {
     for assessment in &report.history {
         let _ = write!(out, "| {} |", Report::date(assessment.recorded_at));
         for pillar in Pillar::ALL {
-            let cell = assessment
-                .score_of(pillar)
-                .map_or_else(|| "–".to_owned(), |s| format!("{} / {}", s.score.value(), s.target.value()));
+            let cell = assessment.score_of(pillar).map_or_else(
+                || "–".to_owned(),
+                |s| format!("{} / {}", s.score.value(), s.target.value()),
+            );
             let _ = write!(out, " {cell} |");
         }
         out.push('\n');

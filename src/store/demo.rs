@@ -67,7 +67,10 @@ const ASSESSMENTS: [(i64, [(i64, &str); 4]); 2] = [
     (
         3,
         [
-            (3, "Health checks and nightly backups with a tested restore."),
+            (
+                3,
+                "Health checks and nightly backups with a tested restore.",
+            ),
             (2, "Sign-in and roles; the threat model is still to do."),
             (3, "Structured logs and request metrics; alerts are drafts."),
             (3, "Runbooks for the three likeliest incidents."),
@@ -126,16 +129,10 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
             }
         }
     }
-    for (days_ago, scores, evidence) in ASSESSMENTS {
+    for (days_ago, scores) in ASSESSMENTS {
         let at = ctx.now - days_ago * 24 * 60 * 60 * 1000;
         let who = super::accounts::AuditContext::local();
-        super::assessments::record_at(
-            ctx,
-            project.id,
-            demo_assessment(scores, evidence),
-            at,
-            &who,
-        )?;
+        super::assessments::record_at(ctx, project.id, demo_assessment(scores), at, &who)?;
     }
     ctx.tx
         .open_table(META)?

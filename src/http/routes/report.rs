@@ -61,8 +61,9 @@ pub async fn get(
     let project = project_id(&path)?;
     let format = match query.format.as_deref() {
         None => Format::Markdown,
-        Some(raw) => Format::parse(raw)
-            .ok_or_else(|| ApiError::field("format", "must be md or html"))?,
+        Some(raw) => {
+            Format::parse(raw).ok_or_else(|| ApiError::field("format", "must be md or html"))?
+        }
     };
     let include_personal = match query.include.as_deref() {
         None => false,
