@@ -51,6 +51,11 @@ pub enum Request {
         email: String,
         name: String,
     },
+    Report {
+        project: String,
+        format: String,
+        include_personal: bool,
+    },
 }
 
 /// Only the operation: a request may carry a password or an email.
@@ -72,6 +77,7 @@ impl Request {
             Self::JournalExport { .. } => "journal_export",
             Self::UserAdd { .. } => "user_add",
             Self::TokenCreate { .. } => "token_create",
+            Self::Report { .. } => "report",
         }
     }
 }
@@ -217,6 +223,11 @@ async fn handle(
                 .map(NewToken::from)
                 .map_err(|e| e.to_string()),
         ),
+        Request::Report {
+            project,
+            format,
+            include_personal,
+        } => answer(report(store, &project, &format, include_personal).await),
     }
 }
 
@@ -250,6 +261,18 @@ async fn online_backup(
         .map_err(|e| e.to_string())?;
     tracing::info!(path = %report.file.path.display(), size = report.file.size, duration_ms = report.duration_ms, "backup written");
     Ok(report)
+}
+
+/// A project's report, rendered in the server.
+async fn report(
+    store: &Store,
+    project: &str,
+    format: &str,
+    include_personal: bool,
+) -> Result<String, String> {
+    let project = crate::domain::ProjectId::parse(project).map_err(|e| e.to_string())?;
+    let format = crate::report::Format::parse(format).ok_or("an unknown report format")?;
+    crate::scorecards::rendered(store, project, format, include_personal).await
 }
 
 /// Whether a server answers on the socket for `data_dir`.

@@ -42,6 +42,8 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::Create(args)) => {
             commands::account::token_create(&overrides, args)
         }
+        Command::Report(args) => commands::readiness::report(&overrides, args),
+        Command::Gate(args) => commands::readiness::gate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,3 +51,21 @@ pub fn report(
         generated_at: now_millis(),
     })
 }
+
+/// The report of `project` rendered as `format`, for the admin socket and
+/// the CLI; the error is a message for the operator.
+pub async fn rendered(
+    store: &Store,
+    project: ProjectId,
+    format: crate::report::Format,
+    include_personal: bool,
+) -> Result<String, String> {
+    let report = store
+        .blocking(move |s| report(s, project, include_personal))
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => format!("no project {project}"),
+            other => other.to_string(),
+        })?;
+    Ok(crate::report::render(&report, format))
+}

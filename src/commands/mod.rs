@@ -4,6 +4,7 @@ pub mod account;
 pub mod backup;
 pub mod diagnose;
 pub mod keys;
+pub mod readiness;
 
 use crate::cli::{CheckArgs, MigrateArgs};
 use crate::config::{self, ConfigError, Overrides, Settings};
@@ -23,6 +24,9 @@ pub enum CommandError {
     Config(#[from] ConfigError),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
+    /// The command was called wrongly; the message says how to call it.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CommandError {
@@ -30,6 +34,7 @@ impl CommandError {
         match self {
             Self::Config(_) => ExitCode::from(EXIT_CONFIG),
             Self::Failed(_) => ExitCode::FAILURE,
+            Self::Usage(_) => ExitCode::from(2),
         }
     }
 }

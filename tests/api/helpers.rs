@@ -9,6 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
+/// A client for talking to the app. The crate's HTTP client is built with
+/// rustls and the ring provider, which must be installed first.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+pub fn client() -> reqwest::Client {
+    client_builder().build().expect("an HTTP client")
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -41,7 +52,7 @@ pub async fn spawn_app_in(data_dir: TempDir, env: &[(&str, &str)]) -> TestApp {
     let running = tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: client(),
         data_dir,
         handle,
         running,
@@ -489,13 +500,13 @@ pub mod blocking {
     }
 
     pub fn client() -> Blocking {
-        with_client(Client::new())
+        with_client(super::client())
     }
 
     /// A client whose every request gives up after `timeout`, for tests
     /// that must prove no request waits forever.
     pub fn with_timeout(timeout: std::time::Duration) -> Blocking {
-        with_client(Client::builder().timeout(timeout).build().unwrap())
+        with_client(super::client_builder().timeout(timeout).build().unwrap())
     }
 
     fn with_client(client: Client) -> Blocking {

@@ -23,6 +23,7 @@ mod persistence;
 mod projects;
 mod readiness;
 mod route_table;
+mod scorecards;
 mod service;
 mod status;
 mod tasks;

@@ -55,7 +55,7 @@ async fn the_first_development_start_prints_an_initial_admin_password_that_signs
         .expect("the line names the password")
         .trim()
         .to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
 
     let response = client
         .post(server.url("/api/v1/auth/login"))
@@ -104,7 +104,7 @@ async fn production_creates_no_initial_admin() {
     assert!(data.is_absolute());
     let mut server = spawn_binary(&data, &env);
     let stderr = collect_stderr(&mut server);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
 
     let guessed = client
         .post(server.url("/api/v1/auth/login"))

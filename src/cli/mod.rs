@@ -3,6 +3,10 @@
 //! Configuration keys are read by [`crate::config`], which also reads the
 //! `LAUNCHPAD_*` variables; flags here only override them.
 
+mod readiness;
+
+pub use readiness::{GateArgs, ReportArgs};
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -136,6 +140,28 @@ Older schema versions are migrated forward. See runbooks/restore.md.")]
     /// API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// A project's readiness report, as Markdown or printable HTML
+    #[command(after_help = "\
+Examples:
+  launchpad report --project 0190f5a2-7b3c-7def-8abc-0123456789ab > READINESS.md
+  launchpad report --project 0190f5a2-… --format html --out report.html
+
+The level, each pillar before and after against its target, the evidence,
+the open required tasks and the assessment history; personal data only with
+--include-personal. Asks the running server when there is one; otherwise
+opens the store itself.")]
+    Report(ReportArgs),
+    /// Exit 0 when a project has reached a readiness level, 1 when not
+    #[command(after_help = "\
+Examples:
+  LAUNCHPAD_TOKEN=lp_… launchpad gate --url https://launchpad.example.com \\
+      --project 0190f5a2-7b3c-7def-8abc-0123456789ab --level production-ready
+
+Reads the project's scorecard with the API token in LAUNCHPAD_TOKEN (a
+viewer's is enough). Below the level it prints every failing rule, one per
+line, and exits 1, so a pipeline can block the release. Exit codes: 0 the
+level is reached, 1 it is not (or the scorecard could not be read), 2 usage.")]
+    Gate(GateArgs),
 }
 
 #[derive(Debug, Subcommand)]
