@@ -70,7 +70,7 @@ pub async fn get(
         Some("personal") => true,
         Some(_) => return Err(ApiError::field("include", "must be personal")),
     };
-    if include_personal && !caller.role.is_some_and(|r| r >= Role::Editor) {
+    if include_personal && caller.role.is_none_or(|r| r < Role::Editor) {
         return Err(ApiError::Forbidden(
             "a report with personal data needs the editor role".into(),
         ));
