@@ -209,11 +209,13 @@ server_alive() {
 
 # run_wrk NAME URL SCRIPT [script args...]
 # -> sets WRK_LINE (the BENCH_RESULT line) and WRK_CREATED (2xx count, POST script only)
+# WRK_C=N runs it with N connections (and one thread) instead of BENCH_CONNECTIONS.
 run_wrk() {
 	local name="$1" url="$2" script="$3"
 	shift 3
-	local out="$WORK/wrk-$name.txt" cmd
-	cmd=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout "$WRK_TIMEOUT" -s "$script" "$url")
+	local out="$WORK/wrk-$name.txt" cmd c="${WRK_C:-$CONNECTIONS}" t="$THREADS"
+	((c >= t)) || t="$c"
+	cmd=(wrk -t"$t" -c"$c" -d"$DURATION" --latency --timeout "$WRK_TIMEOUT" -s "$script" "$url")
 	if (($# > 0)); then
 		cmd+=(-- "$@")
 	fi
@@ -532,7 +534,43 @@ post_tasks plain-2 0
 get_tasks plain 0
 get_tasks notes "$NOTES_BYTES"
 
-# --- 5. binary size -------------------------------------------------------------------
+# --- 5. readiness: the scorecard and the report of a busy project --------------------
+
+READINESS_ASSESSMENTS=200
+step "readiness: one project with $READINESS_ASSESSMENTS assessments and $NOTES_TASKS tasks (fresh store, demo data off)"
+start_server readiness false
+fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Readiness benchmark")" || die "creating the readiness fixture failed"
+echo "$fixture"
+R_PROJECT="$(kv "$fixture" project)"
+python3 "$LP_PY" load --port "$SERVER_PORT" --path "/api/v1/projects/$R_PROJECT/checklists/$(kv "$fixture" checklist)/tasks" \
+	--kind task --count "$NOTES_TASKS" --concurrency "$CONNECTIONS" --prefix "$RUN_ID" || die "loading the readiness tasks failed"
+python3 "$LP_PY" load --port "$SERVER_PORT" --path "/api/v1/projects/$R_PROJECT/assessments" \
+	--kind assessment --count "$READINESS_ASSESSMENTS" --concurrency "$CONNECTIONS" --prefix "$RUN_ID" || die "loading the assessments failed"
+fixture="$(python3 "$LP_PY" fixture --port "$SERVER_PORT" --name "Readiness churn target")" || die "creating the churn fixture failed"
+R_CHURN_PROJECT="$(kv "$fixture" project)"
+
+step "GET the scorecard (one URL, no writes: the response cache answers)"
+run_wrk scorecard "$SERVER_URL/api/v1/projects/$R_PROJECT/scorecard" "$HELPERS/report.lua"
+R_SCORECARD_LINE="$WRK_LINE"
+step "GET the scorecard, cache invalidated ~${CHURN_RATE}x/s (PATCHes to project $R_CHURN_PROJECT)"
+start_churn scorecard "$R_CHURN_PROJECT"
+run_wrk scorecard-churn "$SERVER_URL/api/v1/projects/$R_PROJECT/scorecard" "$HELPERS/report.lua"
+R_SCORECARD_CHURN_LINE="$WRK_LINE"
+stop_churn scorecard
+R_SCORECARD_CHURN="$CHURN_LINE"
+step "GET the report (Markdown, rendered every time), one client"
+WRK_C=1 run_wrk report-1 "$SERVER_URL/api/v1/projects/$R_PROJECT/report" "$HELPERS/report.lua"
+R_REPORT_LINE="$WRK_LINE"
+step "GET the report as HTML, one client"
+WRK_C=1 run_wrk report-html-1 "$SERVER_URL/api/v1/projects/$R_PROJECT/report?format=html" "$HELPERS/report.lua"
+R_REPORT_HTML_LINE="$WRK_LINE"
+step "POST an assessment (durable, grouped, owners sealed)"
+run_wrk post-assessment "$SERVER_URL" "$HELPERS/post.lua" assessment "/api/v1/projects/$R_PROJECT/assessments" "$RUN_ID"
+R_POST_LINE="$WRK_LINE"
+R_RSS_KB="$(proc_kb "$SERVER_PID" VmHWM)"
+stop_server
+
+# --- 6. binary size -------------------------------------------------------------------
 
 BIN_BYTES="$(stat -c %s "$BIN")"
 BIN_MB="$(awk -v b="$BIN_BYTES" 'BEGIN { printf "%.2f", b / 1000000 }')"
@@ -612,6 +650,19 @@ SUMMARY_NOTES+=("notes overhead on GET project, $NOTES_TASKS tasks: $GET_OVERHEA
 SUMMARY_NOTES+=("GET project: each response is $(awk -v b="${T_BYTES[plain]}" 'BEGIN { printf "%.2f", b / 1000000 }') MB without notes, $(awk -v b="${T_BYTES[notes]}" 'BEGIN { printf "%.2f", b / 1000000 }') MB with notes")
 SUMMARY_NOTES+=("GET project, cache invalidated: a background writer PATCHed an unrelated project; no notes: $(churn_note "${T_CHURN[plain]}")")
 SUMMARY_NOTES+=("GET project, cache invalidated, with notes: $(churn_note "${T_CHURN[notes]}")")
+
+WRK_LINE="$R_SCORECARD_LINE"
+wrk_rows "GET scorecard, $READINESS_ASSESSMENTS assessments + $NOTES_TASKS tasks, cached" "" 5
+WRK_LINE="$R_SCORECARD_CHURN_LINE"
+wrk_rows "GET scorecard, cache invalidated ~${CHURN_RATE}x/s" "" 5
+SUMMARY_NOTES+=("GET scorecard, cache invalidated: a background writer PATCHed another project: $(churn_note "$R_SCORECARD_CHURN")")
+WRK_LINE="$R_REPORT_LINE"
+wrk_rows "GET report (Markdown), same project, 1 client" "" 50
+WRK_LINE="$R_REPORT_HTML_LINE"
+wrk_rows "GET report (HTML), same project, 1 client" "" 50
+WRK_LINE="$R_POST_LINE"
+wrk_rows "POST assessment (durable)" "" "" strict
+SUMMARY_NOTES+=("readiness server VmHWM: $(mb_from_kb "$R_RSS_KB") MB")
 
 RSS_PLAIN_MB="$(mb_from_kb "${T_RSS_KB[get-plain]}")"
 row "RSS peak, no-notes GET server (after its GETs)" "$RSS_PLAIN_MB MB" "<= 64 MB" "$(verdict "$RSS_PLAIN_MB" le 64)"

@@ -32,6 +32,28 @@ def log(msg):
     print(f"[lp.py] {msg}", file=sys.stderr, flush=True)
 
 
+PILLARS = ["reliability", "security", "observability", "supportability"]
+
+
+def assessment_body(n):
+    """An assessment of every pillar, scores varying with `n`, with evidence,
+    two links, an owner (sealed) and a checkpoint."""
+    return {
+        "scores": [
+            {
+                "pillar": pillar,
+                "score": 1 + (n + i) % 5,
+                "target": 4,
+                "evidence": f"Assessment {n}: load tests, dashboards and runbook reviews for {pillar}.",
+                "links": [f"https://ci.example.com/run/{n}", f"https://grafana.example.com/d/{pillar}"],
+                "owner": f"Owner {i}",
+                "nextCheckpoint": "2027-01-15",
+            }
+            for i, pillar in enumerate(PILLARS)
+        ]
+    }
+
+
 def notes_text(size):
     if size <= 0:
         return None
@@ -228,10 +250,21 @@ def cmd_load(args):
                 }
             )
 
+    elif args.kind == "assessment":
+
+        def make_body(n):
+            return json.dumps(assessment_body(n))
+
     else:
 
         def make_body(n):
+            # Every other task is tagged, every fourth required: what a
+            # checklist made from templates looks like.
             payload = {"title": f"{prefix} task {n}"}
+            if n % 2 == 0:
+                payload["pillar"] = PILLARS[(n // 2) % 4]
+            if n % 4 == 0:
+                payload["required"] = True
             if notes is not None:
                 payload["notes"] = notes
             return json.dumps(payload)
@@ -484,7 +517,7 @@ def main():
     p = sub.add_parser("load")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--path", required=True)
-    p.add_argument("--kind", choices=["project", "task"], required=True)
+    p.add_argument("--kind", choices=["project", "task", "assessment"], required=True)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--prefix", default="bulk")

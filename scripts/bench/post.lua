@@ -3,6 +3,7 @@
 --
 --   wrk ... -s post.lua URL -- project PATH PREFIX
 --   wrk ... -s post.lua URL -- task PATH PREFIX NOTES_BYTES
+--   wrk ... -s post.lua URL -- assessment PATH PREFIX
 --
 -- Names and titles are PREFIX-THREAD-N, unique across threads and, with a
 -- fresh PREFIX, across runs.
@@ -42,6 +43,15 @@ function request()
       body = string.format(
          '{"name":"%s-%d-%d","description":"wrk benchmark project","ownerEmail":"bench@example.com"}',
          prefix, tid, counter)
+   elseif kind == "assessment" then
+      local scores = {}
+      for i, pillar in ipairs({ "reliability", "security", "observability", "supportability" }) do
+         scores[i] = string.format(
+            '{"pillar":"%s","score":%d,"target":4,"evidence":"wrk %s %d-%d",' ..
+            '"links":["https://ci.example.com/run/%d"],"owner":"Owner %d"}',
+            pillar, 1 + (counter + i) % 5, pillar, tid, counter, counter, i)
+      end
+      body = '{"scores":[' .. table.concat(scores, ",") .. ']}'
    elseif notes ~= nil then
       body = string.format('{"title":"%s task %d-%d","notes":"%s"}', prefix, tid, counter, notes)
    else
