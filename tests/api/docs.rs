@@ -1,4 +1,5 @@
-//! The README's configuration reference stays in step with the code.
+//! The README stays in step with the code: every configuration key and
+//! variable, every command, and the two commands that run and test it.
 
 use launchpad::config::keys;
 
@@ -28,4 +29,19 @@ fn the_readme_prints_the_two_commands() {
 
     assert!(readme.contains("cargo run --release -- serve"));
     assert!(readme.contains("scripts/test.sh"));
+}
+
+#[test]
+fn the_readme_names_every_command() {
+    use clap::CommandFactory;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+
+    for command in launchpad::cli::Cli::command().get_subcommands() {
+        let name = command.get_name();
+        assert!(
+            readme.contains(&format!("`launchpad {name}")),
+            "README lacks the command {name}"
+        );
+    }
 }
