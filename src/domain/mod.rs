@@ -9,6 +9,7 @@ pub mod assessment;
 mod changes;
 mod checklist;
 mod ids;
+pub mod planning;
 mod project;
 pub mod scorecard;
 mod task;

@@ -5,6 +5,10 @@
 //! is answered, so an entry is served only while no acknowledged write has
 //! happened since it was read: a client never reads older data than it has
 //! written. The generation doubles as a weak ETag for `If-None-Match`.
+//!
+//! Requests that miss the same entry at the same generation share one read
+//! (single flight): after a write, a burst of clients costs one render, not
+//! one each.
 
 use super::error::ApiError;
 use crate::store::{Store, StoreError};
@@ -12,7 +16,7 @@ use actix_web::http::header::{ETAG, IF_NONE_MATCH, LINK};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Entries kept before the cache starts over; bounds memory.
 const MAX_ENTRIES: usize = 256;
@@ -24,12 +28,41 @@ pub struct Rendered {
     pub link: Option<String>,
 }
 
+/// One read in progress, which every request for the same key and
+/// generation waits on.
+type Flight = Arc<tokio::sync::OnceCell<Rendered>>;
+
 #[derive(Default)]
 pub struct ResponseCache {
     entries: Mutex<HashMap<String, (u64, Rendered)>>,
+    flights: Mutex<HashMap<String, (u64, Flight)>>,
 }
 
 impl ResponseCache {
+    /// The read in progress for `key` at `generation`, or a new one.
+    fn flight(&self, key: &str, generation: u64) -> Flight {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        match flights.get(key) {
+            Some((g, flight)) if *g == generation => Arc::clone(flight),
+            _ => {
+                if flights.len() >= MAX_ENTRIES {
+                    flights.retain(|_, (g, _)| *g == generation);
+                }
+                let flight = Flight::default();
+                flights.insert(key.to_owned(), (generation, Arc::clone(&flight)));
+                flight
+            }
+        }
+    }
+
+    /// Forgets a finished read, unless a newer one took its place.
+    fn landed(&self, key: &str, generation: u64) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if flights.get(key).is_some_and(|(g, _)| *g == generation) {
+            flights.remove(key);
+        }
+    }
+
     pub fn get(&self, key: &str, generation: u64) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
@@ -68,13 +101,20 @@ where
     if let Some(hit) = cache.get(&key, generation) {
         return Ok(respond(req, generation, hit));
     }
-    let (value, link) = store.blocking(load).await?;
-    let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
-    let rendered = Rendered {
-        body: Bytes::from(body),
-        link,
-    };
-    cache.put(key, generation, rendered.clone());
+    let flight = cache.flight(&key, generation);
+    let rendered = flight
+        .get_or_try_init(|| async move {
+            let (value, link) = store.blocking(load).await?;
+            let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
+            Ok::<_, ApiError>(Rendered {
+                body: Bytes::from(body),
+                link,
+            })
+        })
+        .await?
+        .clone();
+    cache.put(key.clone(), generation, rendered.clone());
+    cache.landed(&key, generation);
     Ok(respond(req, generation, rendered))
 }
 

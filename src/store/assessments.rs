@@ -211,3 +211,22 @@ pub fn all(
     }
     Ok(out)
 }
+
+/// A project's first and latest assessments (the same one when there is
+/// one): all a scorecard needs, read without decoding the history between.
+pub fn first_and_last(
+    tx: &ReadTransaction,
+    ring: &Keyring,
+    project: ProjectId,
+) -> Result<Vec<Assessment>, StoreError> {
+    let table = tx.open_table(ASSESSMENTS)?;
+    let mut range = table.range(children_of(project.as_u128()))?;
+    let mut out = Vec::with_capacity(2);
+    let first = range.next().transpose()?;
+    let last = range.next_back().transpose()?;
+    for (key, value) in first.into_iter().chain(last) {
+        let record: AssessmentRecord = decode("assessment", value.value())?;
+        out.push(record.into_assessment(project.as_u128(), key.value().1, ring)?);
+    }
+    Ok(out)
+}

@@ -22,6 +22,7 @@ pub mod migrations;
 mod offline;
 mod open;
 mod ops;
+pub mod planning;
 mod projects;
 mod read;
 pub mod readiness;

@@ -19,7 +19,8 @@ use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
 
 /// What a scorecard of one project is computed from.
 pub struct ScorecardFacts {
-    /// Oldest first.
+    /// The first and the latest assessment (one, or none), oldest first:
+    /// the rules and the cards look at nothing in between.
     pub assessments: Vec<Assessment>,
     pub tasks: Vec<TaskFacts>,
     /// The open tasks, with their pillar.
@@ -117,7 +118,7 @@ impl Store {
     pub fn scorecard_facts(&self, project: ProjectId) -> Result<ScorecardFacts, StoreError> {
         self.read_tx(|tx, ring| {
             require_project(tx, project)?;
-            let assessments = assessments::all(tx, ring, project)?;
+            let assessments = assessments::first_and_last(tx, ring, project)?;
             let (tasks, open) = task_facts(tx, project)?;
             Ok(ScorecardFacts {
                 assessments,

@@ -46,6 +46,35 @@ pub const ASSESSMENTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::n
 /// `template id` → a custom checklist template (the built-in ones live in code).
 pub const TEMPLATES: TableDefinition<u128, &[u8]> = TableDefinition::new("templates");
 
+/// The planning tables, each `(project id, row id)` → planning record. The
+/// one-per-project records (the North Star headline, the compliance rhythm)
+/// use the project's id as their row id.
+pub const NORTH_STARS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("north_stars");
+pub const NORTH_STAR_ROWS: TableDefinition<(u128, u128), &[u8]> =
+    TableDefinition::new("north_star_rows");
+pub const STAKEHOLDERS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("stakeholders");
+pub const COMPLIANCE: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("compliance");
+pub const COMPLIANCE_INVENTORY: TableDefinition<(u128, u128), &[u8]> =
+    TableDefinition::new("compliance_inventory");
+pub const COMPLIANCE_TRIGGERS: TableDefinition<(u128, u128), &[u8]> =
+    TableDefinition::new("compliance_triggers");
+pub const COMPLIANCE_VENDORS: TableDefinition<(u128, u128), &[u8]> =
+    TableDefinition::new("compliance_vendors");
+pub const COMPLIANCE_REVIEWS: TableDefinition<(u128, u128), &[u8]> =
+    TableDefinition::new("compliance_reviews");
+
+/// Every planning table, in backup order.
+pub const PLANNING: &[TableDefinition<'static, (u128, u128), &'static [u8]>] = &[
+    NORTH_STARS,
+    NORTH_STAR_ROWS,
+    STAKEHOLDERS,
+    COMPLIANCE,
+    COMPLIANCE_INVENTORY,
+    COMPLIANCE_TRIGGERS,
+    COMPLIANCE_VENDORS,
+    COMPLIANCE_REVIEWS,
+];
+
 /// Where a row table keeps its rows: under a project, or on its own.
 #[derive(Clone, Copy)]
 pub enum RowHome {
@@ -73,6 +102,38 @@ pub const ROW_TABLES: &[RowTable] = &[
     RowTable {
         name: "templates",
         home: RowHome::Own(TEMPLATES),
+    },
+    RowTable {
+        name: "north_stars",
+        home: RowHome::Project(NORTH_STARS),
+    },
+    RowTable {
+        name: "north_star_rows",
+        home: RowHome::Project(NORTH_STAR_ROWS),
+    },
+    RowTable {
+        name: "stakeholders",
+        home: RowHome::Project(STAKEHOLDERS),
+    },
+    RowTable {
+        name: "compliance",
+        home: RowHome::Project(COMPLIANCE),
+    },
+    RowTable {
+        name: "compliance_inventory",
+        home: RowHome::Project(COMPLIANCE_INVENTORY),
+    },
+    RowTable {
+        name: "compliance_triggers",
+        home: RowHome::Project(COMPLIANCE_TRIGGERS),
+    },
+    RowTable {
+        name: "compliance_vendors",
+        home: RowHome::Project(COMPLIANCE_VENDORS),
+    },
+    RowTable {
+        name: "compliance_reviews",
+        home: RowHome::Project(COMPLIANCE_REVIEWS),
     },
 ];
 

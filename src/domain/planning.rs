@@ -1,0 +1,586 @@
+//! The planning half of a readiness review: the North Star, the stakeholder
+//! canvas and the compliance notes. Each is a short table a team revisits
+//! after every major decision.
+//!
+//! Every kind of row is a plain struct (the API body and the stored value
+//! alike) with a [`PlanKind`] saying which table holds it, which of its
+//! fields are personal data (sealed at rest) and how to check it. The store
+//! and the routes treat every kind the same way.
+
+use super::text::{Bounds, Lines, Problems};
+use super::{DueDate, FieldProblem};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One kind of planning record.
+pub trait PlanKind: Serialize + DeserializeOwned + Clone + Send + 'static {
+    /// The row table that holds it.
+    const TABLE: &'static str;
+    /// What an audit entry and a message call one: "stakeholder".
+    const NOUN: &'static str;
+    /// The JSON fields (camelCase) that hold personal data.
+    const PERSONAL: &'static [&'static str];
+    /// Every rule beyond the field types, each broken one named.
+    fn check(&self, problems: &mut Problems);
+
+    fn validate(&self) -> Result<(), Vec<FieldProblem>> {
+        let mut problems = Problems::default();
+        self.check(&mut problems);
+        problems.finish(|| ())
+    }
+}
+
+/// Checks an optional text field against its bounds.
+fn text(
+    problems: &mut Problems,
+    field: &str,
+    value: Option<&str>,
+    min: usize,
+    max: usize,
+    lines: Lines,
+) {
+    if let Some(value) = value {
+        problems.check(field, Bounds { min, max, lines }.parse(value));
+    }
+}
+
+fn required(problems: &mut Problems, field: &str, value: &str, max: usize) {
+    problems.check(
+        field,
+        Bounds {
+            min: 1,
+            max,
+            lines: Lines::Single,
+        }
+        .parse(value),
+    );
+}
+
+const ONE_LINE: Lines = Lines::Single;
+const FREE: Lines = Lines::Multi;
+
+/// The project's North Star: the sentence that defines "production-ready"
+/// for it, and the metric that shows progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NorthStar {
+    /// One sentence, e.g. "Ship daily without customer-visible downtime or data loss".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub headline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120)]
+    pub leading_metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120)]
+    pub metric_target: Option<String>,
+}
+
+impl PlanKind for NorthStar {
+    const TABLE: &'static str = "north_stars";
+    const NOUN: &'static str = "north star";
+    const PERSONAL: &'static [&'static str] = &[];
+    fn check(&self, p: &mut Problems) {
+        text(p, "headline", self.headline.as_deref(), 0, 200, ONE_LINE);
+        text(
+            p,
+            "leadingMetric",
+            self.leading_metric.as_deref(),
+            0,
+            120,
+            ONE_LINE,
+        );
+        text(
+            p,
+            "metricTarget",
+            self.metric_target.as_deref(),
+            0,
+            120,
+            ONE_LINE,
+        );
+    }
+}
+
+/// A row of the North Star's alignment table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AlignmentRow {
+    /// The goal or outcome.
+    #[schema(min_length = 1, max_length = 200)]
+    pub goal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub success_metric: Option<String>,
+    /// A deadline or guardrail: a budget, a time window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub guardrail: Option<String>,
+    /// Who depends on it (personal data: sealed at rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub stakeholders: Option<String>,
+    /// Risks and mitigations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub risks: Option<String>,
+}
+
+impl PlanKind for AlignmentRow {
+    const TABLE: &'static str = "north_star_rows";
+    const NOUN: &'static str = "alignment row";
+    const PERSONAL: &'static [&'static str] = &["stakeholders"];
+    fn check(&self, p: &mut Problems) {
+        required(p, "goal", &self.goal, 200);
+        text(
+            p,
+            "successMetric",
+            self.success_metric.as_deref(),
+            0,
+            200,
+            ONE_LINE,
+        );
+        text(p, "guardrail", self.guardrail.as_deref(), 0, 200, ONE_LINE);
+        text(
+            p,
+            "stakeholders",
+            self.stakeholders.as_deref(),
+            0,
+            200,
+            ONE_LINE,
+        );
+        text(p, "risks", self.risks.as_deref(), 0, 1000, FREE);
+    }
+}
+
+/// A row of the stakeholder canvas. Every field may name people, so every
+/// field is personal data, sealed at rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Stakeholder {
+    /// A role or group: "Head of support", "Pilot customers".
+    #[schema(min_length = 1, max_length = 100)]
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub why_they_care: Option<String>,
+    /// What success looks like to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub success: Option<String>,
+    /// The communication cadence and channel: "weekly, #launch".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub cadence: Option<String>,
+    /// Risks or open questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub risks: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
+    pub owner: Option<String>,
+}
+
+impl PlanKind for Stakeholder {
+    const TABLE: &'static str = "stakeholders";
+    const NOUN: &'static str = "stakeholder";
+    const PERSONAL: &'static [&'static str] = &[
+        "role",
+        "whyTheyCare",
+        "success",
+        "cadence",
+        "risks",
+        "owner",
+    ];
+    fn check(&self, p: &mut Problems) {
+        required(p, "role", &self.role, 100);
+        text(
+            p,
+            "whyTheyCare",
+            self.why_they_care.as_deref(),
+            0,
+            500,
+            FREE,
+        );
+        text(p, "success", self.success.as_deref(), 0, 500, FREE);
+        text(p, "cadence", self.cadence.as_deref(), 0, 200, ONE_LINE);
+        text(p, "risks", self.risks.as_deref(), 0, 1000, FREE);
+        text(p, "owner", self.owner.as_deref(), 0, 100, ONE_LINE);
+    }
+}
+
+/// A row of the data inventory: what is kept, from where, for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DataItem {
+    /// "Customer emails", "Payment tokens".
+    #[schema(min_length = 1, max_length = 100)]
+    pub category: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub source: Option<String>,
+    /// Where it is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub stored_in: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub retention: Option<String>,
+    /// Who may access it (roles, not names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub access: Option<String>,
+}
+
+impl PlanKind for DataItem {
+    const TABLE: &'static str = "compliance_inventory";
+    const NOUN: &'static str = "data inventory row";
+    const PERSONAL: &'static [&'static str] = &[];
+    fn check(&self, p: &mut Problems) {
+        required(p, "category", &self.category, 100);
+        text(p, "source", self.source.as_deref(), 0, 200, ONE_LINE);
+        text(p, "storedIn", self.stored_in.as_deref(), 0, 200, ONE_LINE);
+        text(p, "retention", self.retention.as_deref(), 0, 200, ONE_LINE);
+        text(p, "access", self.access.as_deref(), 0, 200, ONE_LINE);
+    }
+}
+
+/// The standards and laws a trigger may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standard {
+    Gdpr,
+    Hipaa,
+    PciDss,
+    Ferpa,
+    Coppa,
+    Other,
+}
+
+impl Standard {
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Gdpr => "GDPR",
+            Self::Hipaa => "HIPAA",
+            Self::PciDss => "PCI DSS",
+            Self::Ferpa => "FERPA",
+            Self::Coppa => "COPPA",
+            Self::Other => "Other",
+        }
+    }
+}
+
+/// Where a trigger stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TriggerStatus {
+    /// Not yet assessed.
+    #[default]
+    Open,
+    /// It applies; the controls are being put in place.
+    InProgress,
+    /// It applies and the controls are in place.
+    Met,
+    /// It was assessed and does not apply.
+    NotApplicable,
+}
+
+impl TriggerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::InProgress => "in-progress",
+            Self::Met => "met",
+            Self::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// A regulatory trigger: a standard or law, why it applies or not, and the
+/// controls it requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Trigger {
+    pub standard: Standard,
+    /// Why it applies, or why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+    /// The controls it requires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub controls: Option<String>,
+    #[serde(default)]
+    pub status: TriggerStatus,
+}
+
+impl PlanKind for Trigger {
+    const TABLE: &'static str = "compliance_triggers";
+    const NOUN: &'static str = "regulatory trigger";
+    const PERSONAL: &'static [&'static str] = &[];
+    fn check(&self, p: &mut Problems) {
+        text(p, "reason", self.reason.as_deref(), 0, 1000, FREE);
+        text(p, "controls", self.controls.as_deref(), 0, 1000, FREE);
+    }
+}
+
+/// A vendor or integration that receives data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Vendor {
+    #[schema(min_length = 1, max_length = 100)]
+    pub vendor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub data_shared: Option<String>,
+    /// Whether its compliance (a DPA, SOC 2, …) was verified.
+    #[serde(default)]
+    pub compliance_verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub actions: Option<String>,
+}
+
+impl PlanKind for Vendor {
+    const TABLE: &'static str = "compliance_vendors";
+    const NOUN: &'static str = "vendor";
+    const PERSONAL: &'static [&'static str] = &[];
+    fn check(&self, p: &mut Problems) {
+        required(p, "vendor", &self.vendor, 100);
+        text(p, "dataShared", self.data_shared.as_deref(), 0, 500, FREE);
+        text(p, "actions", self.actions.as_deref(), 0, 1000, FREE);
+    }
+}
+
+/// One compliance review held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Review {
+    #[schema(value_type = String, format = Date, example = "2026-11-20")]
+    pub date: DueDate,
+    /// Who held it (personal data: sealed at rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
+    pub reviewer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub findings: Option<String>,
+}
+
+impl PlanKind for Review {
+    const TABLE: &'static str = "compliance_reviews";
+    const NOUN: &'static str = "compliance review";
+    const PERSONAL: &'static [&'static str] = &["reviewer"];
+    fn check(&self, p: &mut Problems) {
+        text(p, "reviewer", self.reviewer.as_deref(), 0, 100, ONE_LINE);
+        text(p, "findings", self.findings.as_deref(), 0, 2000, FREE);
+    }
+}
+
+/// The answers to the guided start's three plain-language questions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scan {
+    /// Where your users are and what data you store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub users_and_data: Option<String>,
+    /// Whether you touch payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments: Option<bool>,
+    /// Whether you serve a regulated industry (health, education, children…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub regulated_industry: Option<String>,
+}
+
+/// The three questions, in the order a person answers them.
+pub const SCAN_QUESTIONS: [(&str, &str); 3] = [
+    (
+        "usersAndData",
+        "Where are your users, and what data do you store about them?",
+    ),
+    (
+        "payments",
+        "Do you take, store or forward payments or card data?",
+    ),
+    (
+        "regulatedIndustry",
+        "Do you serve a regulated industry: health, education, children, finance?",
+    ),
+];
+
+impl Scan {
+    /// The standards the answers point to.
+    pub fn raises(&self) -> Vec<(Standard, String)> {
+        let mut out = Vec::new();
+        let has = |text: &Option<String>, words: &[&str]| {
+            text.as_deref().is_some_and(|t| {
+                let t = t.to_lowercase();
+                words.iter().any(|w| t.contains(w))
+            })
+        };
+        if has(
+            &self.users_and_data,
+            &[
+                "eu", "europe", "uk", "gdpr", "germany", "france", "email", "name", "personal",
+            ],
+        ) {
+            out.push((
+                Standard::Gdpr,
+                "the scan: users or personal data in scope of GDPR".into(),
+            ));
+        }
+        if self.payments == Some(true) {
+            out.push((
+                Standard::PciDss,
+                "the scan: the service touches payments".into(),
+            ));
+        }
+        let industry = &self.regulated_industry;
+        if has(industry, &["health", "medical", "patient", "hipaa"]) {
+            out.push((Standard::Hipaa, "the scan: a health-care service".into()));
+        }
+        if has(industry, &["education", "school", "student", "ferpa"]) {
+            out.push((Standard::Ferpa, "the scan: an education service".into()));
+        }
+        if has(industry, &["child", "kid", "minor", "under 13", "coppa"]) {
+            out.push((
+                Standard::Coppa,
+                "the scan: users who may be children".into(),
+            ));
+        }
+        out
+    }
+}
+
+/// The compliance review rhythm, and the guided start's scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ComplianceRhythm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub last_reviewed: Option<DueDate>,
+    /// A date (`YYYY-MM-DD`) or a milestone ("before the first pilot").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120)]
+    pub next_review: Option<String>,
+    /// Who keeps the rhythm (personal data: sealed at rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<Scan>,
+}
+
+impl PlanKind for ComplianceRhythm {
+    const TABLE: &'static str = "compliance";
+    const NOUN: &'static str = "compliance rhythm";
+    const PERSONAL: &'static [&'static str] = &["owner"];
+    fn check(&self, p: &mut Problems) {
+        text(
+            p,
+            "nextReview",
+            self.next_review.as_deref(),
+            0,
+            120,
+            ONE_LINE,
+        );
+        text(p, "owner", self.owner.as_deref(), 0, 100, ONE_LINE);
+        if let Some(scan) = &self.scan {
+            text(
+                p,
+                "scan.usersAndData",
+                scan.users_and_data.as_deref(),
+                0,
+                500,
+                FREE,
+            );
+            text(
+                p,
+                "scan.regulatedIndustry",
+                scan.regulated_industry.as_deref(),
+                0,
+                500,
+                FREE,
+            );
+        }
+    }
+}
+
+impl ComplianceRhythm {
+    /// The next review as a date, when it is one rather than a milestone.
+    pub fn next_review_date(&self) -> Option<DueDate> {
+        self.next_review
+            .as_deref()
+            .and_then(|t| DueDate::parse(t).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(problems: Vec<FieldProblem>) -> Vec<String> {
+        problems.into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_stakeholder_needs_a_role_and_keeps_its_text_within_bounds() {
+        let row = Stakeholder {
+            role: " ".into(),
+            why_they_care: Some("x".repeat(501)),
+            success: None,
+            cadence: Some("weekly\nand more".into()),
+            risks: None,
+            owner: None,
+        };
+        assert_eq!(
+            fields(row.validate().unwrap_err()),
+            ["role", "whyTheyCare", "cadence"]
+        );
+    }
+
+    #[test]
+    fn every_stakeholder_field_is_personal() {
+        let row = serde_json::to_value(Stakeholder {
+            role: "r".into(),
+            why_they_care: Some("w".into()),
+            success: Some("s".into()),
+            cadence: Some("c".into()),
+            risks: Some("k".into()),
+            owner: Some("o".into()),
+        })
+        .unwrap();
+        let names: Vec<&String> = row.as_object().unwrap().keys().collect();
+        for name in names {
+            assert!(Stakeholder::PERSONAL.contains(&name.as_str()), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_scan_raises_gdpr_pci_and_the_industry_standards() {
+        let scan = Scan {
+            users_and_data: Some("Customers in the EU; we store emails".into()),
+            payments: Some(true),
+            regulated_industry: Some("Health clinics".into()),
+        };
+        let raised: Vec<Standard> = scan.raises().into_iter().map(|(s, _)| s).collect();
+        assert_eq!(raised, [Standard::Gdpr, Standard::PciDss, Standard::Hipaa]);
+        assert!(Scan::default().raises().is_empty());
+    }
+
+    #[test]
+    fn a_next_review_is_a_date_or_a_milestone() {
+        let dated = ComplianceRhythm {
+            next_review: Some("2027-03-01".into()),
+            ..Default::default()
+        };
+        let milestone = ComplianceRhythm {
+            next_review: Some("before the first pilot".into()),
+            ..Default::default()
+        };
+        assert!(dated.next_review_date().is_some());
+        assert!(milestone.next_review_date().is_none());
+    }
+}
