@@ -5,8 +5,9 @@
 use super::format::{Frame, Frames};
 use crate::store::StoreError;
 use crate::store::tables::{
-    ASSESSMENTS, AUDIT, CHECKLISTS, JOURNAL, META, PROJECTS, TASKS, TEMPLATES, TOKEN_HASHES,
-    TOKENS, USER_EMAILS, USERS,
+    ASSESSMENTS, AUDIT, CHECKLISTS, COMPLIANCE, COMPLIANCE_INVENTORY, COMPLIANCE_REVIEWS,
+    COMPLIANCE_TRIGGERS, COMPLIANCE_VENDORS, JOURNAL, META, NORTH_STAR_ROWS, NORTH_STARS, PROJECTS,
+    STAKEHOLDERS, TASKS, TEMPLATES, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS,
 };
 use redb::{
     Database, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
@@ -36,6 +37,14 @@ pub const BACKED_UP: &[(u8, &str, Shape)] = &[
     (10, "audit", Shape::Id(AUDIT)),
     (11, "assessments", Shape::Pair(ASSESSMENTS)),
     (12, "templates", Shape::Id(TEMPLATES)),
+    (13, "north_stars", Shape::Pair(NORTH_STARS)),
+    (14, "north_star_rows", Shape::Pair(NORTH_STAR_ROWS)),
+    (15, "stakeholders", Shape::Pair(STAKEHOLDERS)),
+    (16, "compliance", Shape::Pair(COMPLIANCE)),
+    (17, "compliance_inventory", Shape::Pair(COMPLIANCE_INVENTORY)),
+    (18, "compliance_triggers", Shape::Pair(COMPLIANCE_TRIGGERS)),
+    (19, "compliance_vendors", Shape::Pair(COMPLIANCE_VENDORS)),
+    (20, "compliance_reviews", Shape::Pair(COMPLIANCE_REVIEWS)),
 ];
 
 pub fn name(id: u8) -> Option<&'static str> {

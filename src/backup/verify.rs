@@ -10,6 +10,7 @@ use crate::store::assessments::AssessmentRecord;
 use crate::store::journal::Event;
 use crate::store::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::store::tables::meta_key;
+use crate::store::planning::PlanRecord;
 use crate::store::templates::TemplateRecord;
 use crate::store::{StoreError, accounts, keys, migrations, sealed};
 use serde::Serialize;
@@ -222,6 +223,12 @@ impl<'i> RecordCheck<'i> {
                 }
             }
             "templates" => drop(decode::<TemplateRecord>("template", frame.value)?),
+            planning if crate::store::tables::PLANNING.iter().any(|t| redb::TableHandle::name(t) == planning) => {
+                decode::<PlanRecord>("planning", frame.value)?;
+                if self.projects.binary_search(&id(frame.key)).is_err() {
+                    return Err(invalid(format!("a {planning} row whose project is missing")));
+                }
+            }
             _ => {}
         }
         if let Some(ring) = &self.ring {

@@ -58,7 +58,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
             super::access::SESSION_COOKIE,
         ))),
     );
+    let mut schemas = Vec::new();
     for route in table::routes() {
+        if let Some(collect) = route.schemas {
+            collect(&mut schemas);
+        }
         let Some((method, operation)) = &route.operation else {
             continue;
         };
@@ -66,6 +70,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
         secure(&mut operation, route.access);
         doc.paths
             .add_path_operation(&route.pattern, vec![method.clone()], operation);
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in schemas {
+        components.schemas.entry(name).or_insert(schema);
     }
     doc
 }

@@ -13,12 +13,16 @@ use super::routes::{
     assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status,
     tasks, templates, tokens, users,
 };
+use super::routes::planning::{
+    self, alignment, inventory, reviews, stakeholders, triggers, vendors,
+};
 use crate::domain::Role;
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::{RefOr, schema::Schema};
 
 /// One route: what it answers, what it needs, and how it is built.
 pub struct Route {
@@ -27,6 +31,8 @@ pub struct Route {
     pub access: Access,
     /// The OpenAPI method and operation, for documented routes.
     pub operation: Option<(HttpMethod, fn() -> Operation)>,
+    /// Adds the schemas the operation refers to.
+    pub schemas: Option<fn(&mut Vec<(String, RefOr<Schema>)>)>,
     build: Box<dyn Fn() -> actix_web::Route + Send + Sync>,
 }
 
@@ -34,7 +40,7 @@ impl Route {
     /// A documented route: method and path come from its OpenAPI description.
     fn documented<P, F, Args>(access: Access, handler: F) -> Self
     where
-        P: utoipa::Path,
+        P: utoipa::Path + utoipa::__dev::SchemaReferences,
         F: Handler<Args> + Clone + Send + Sync + 'static,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -52,6 +58,7 @@ impl Route {
             pattern: P::path(),
             access,
             operation: Some((methods[0].clone(), P::operation)),
+            schemas: Some(<P as utoipa::__dev::SchemaReferences>::schemas),
             build: Box::new(move || web::route().method(method.clone()).to(handler.clone())),
         }
     }
@@ -68,6 +75,7 @@ impl Route {
             pattern: pattern.to_owned(),
             access,
             operation: None,
+            schemas: None,
             build: Box::new(move || web::route().method(method.clone()).to(handler.clone())),
         }
     }
@@ -130,6 +138,31 @@ pub fn routes() -> &'static [Route] {
             R::documented::<templates::__path_list, _, _>(VIEWER, templates::list),
             R::documented::<templates::__path_save, _, _>(EDITOR, templates::save),
             R::documented::<templates::__path_delete, _, _>(ADMIN, templates::delete),
+            // Planning: the North Star, the stakeholders, the compliance notes
+            R::documented::<planning::__path_north_star, _, _>(VIEWER, planning::north_star),
+            R::documented::<planning::__path_set_north_star, _, _>(EDITOR, planning::set_north_star),
+            R::documented::<alignment::__path_create, _, _>(EDITOR, alignment::create),
+            R::documented::<alignment::__path_update, _, _>(EDITOR, alignment::update),
+            R::documented::<alignment::__path_delete, _, _>(EDITOR, alignment::delete),
+            R::documented::<planning::__path_list_stakeholders, _, _>(VIEWER, planning::list_stakeholders),
+            R::documented::<stakeholders::__path_create, _, _>(EDITOR, stakeholders::create),
+            R::documented::<stakeholders::__path_update, _, _>(EDITOR, stakeholders::update),
+            R::documented::<stakeholders::__path_delete, _, _>(EDITOR, stakeholders::delete),
+            R::documented::<planning::__path_compliance, _, _>(VIEWER, planning::compliance),
+            R::documented::<planning::__path_set_compliance, _, _>(EDITOR, planning::set_compliance),
+            R::documented::<planning::__path_scan, _, _>(EDITOR, planning::scan),
+            R::documented::<inventory::__path_create, _, _>(EDITOR, inventory::create),
+            R::documented::<inventory::__path_update, _, _>(EDITOR, inventory::update),
+            R::documented::<inventory::__path_delete, _, _>(EDITOR, inventory::delete),
+            R::documented::<triggers::__path_create, _, _>(EDITOR, triggers::create),
+            R::documented::<triggers::__path_update, _, _>(EDITOR, triggers::update),
+            R::documented::<triggers::__path_delete, _, _>(EDITOR, triggers::delete),
+            R::documented::<vendors::__path_create, _, _>(EDITOR, vendors::create),
+            R::documented::<vendors::__path_update, _, _>(EDITOR, vendors::update),
+            R::documented::<vendors::__path_delete, _, _>(EDITOR, vendors::delete),
+            R::documented::<reviews::__path_create, _, _>(EDITOR, reviews::create),
+            R::documented::<reviews::__path_update, _, _>(EDITOR, reviews::update),
+            R::documented::<reviews::__path_delete, _, _>(EDITOR, reviews::delete),
             // Accounts
             R::documented::<auth::__path_login, _, _>(PUBLIC, auth::login),
             R::documented::<auth::__path_logout, _, _>(SIGNED_IN, auth::logout),

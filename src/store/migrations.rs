@@ -44,7 +44,19 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create the assessments and templates tables for readiness scorecards",
         apply: create_readiness_tables,
     },
+    Migration {
+        version: 6,
+        description: "create the planning tables: North Star, stakeholders and compliance notes",
+        apply: create_planning_tables,
+    },
 ];
+
+fn create_planning_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+    for table in super::tables::PLANNING {
+        tx.open_table(*table)?;
+    }
+    Ok(())
+}
 
 fn create_readiness_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(super::tables::ASSESSMENTS)?;

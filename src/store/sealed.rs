@@ -10,6 +10,7 @@
 
 use super::error::StoreError;
 use super::records::{FieldSlot, NOTES, OWNER_EMAIL, Sealed};
+
 use super::tables::{ASSESSMENTS, PROJECTS, TASKS, USER_EMAILS, USERS};
 use crate::crypto::{DataKey, Keyring, binding, index_with, seal_with};
 use crate::domain::{OwnerEmail, TaskNotes, TextError, UserEmail};
@@ -68,6 +69,87 @@ pub const SEALED: &[SealedField] = &[
         check: super::assessments::check_owners,
         index: None,
         since: 5,
+    },
+    // The planning tables: each row's personal fields, sealed as one value.
+    SealedField {
+        slot: FieldSlot {
+            table: "north_stars",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::NORTH_STARS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "north_star_rows",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::NORTH_STAR_ROWS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "stakeholders",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::STAKEHOLDERS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "compliance",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::COMPLIANCE),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "compliance_inventory",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::COMPLIANCE_INVENTORY),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "compliance_triggers",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::COMPLIANCE_TRIGGERS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "compliance_vendors",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::COMPLIANCE_VENDORS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
+    },
+    SealedField {
+        slot: FieldSlot {
+            table: "compliance_reviews",
+            field: "sealed",
+        },
+        home: Home::Child(super::tables::COMPLIANCE_REVIEWS),
+        check: super::planning::check_sealed,
+        index: None,
+        since: 6,
     },
 ];
 

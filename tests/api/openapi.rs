@@ -196,3 +196,36 @@ async fn documented_schemas_use_the_contract_field_names() {
         assert!(task.contains(&field), "Task lacks {field}");
     }
 }
+
+/// Every `$ref` string anywhere in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => out.push(target.clone()),
+                    _ => refs(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_schema_the_document_refers_to_is_in_its_components() {
+    let doc = document().await;
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|r| {
+            r.strip_prefix("#/components/schemas/")
+                .is_none_or(|name| !schemas.contains_key(name))
+        })
+        .collect();
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
+}

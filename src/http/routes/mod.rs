@@ -6,6 +6,7 @@ pub mod auth;
 pub mod checklists;
 pub mod health;
 pub mod metrics;
+pub mod planning;
 pub mod projects;
 pub mod report;
 pub mod scorecard;

@@ -1,0 +1,382 @@
+//! The planning tables of a project: the North Star and its alignment rows
+//! (`…/north-star`), the stakeholder canvas (`…/stakeholders`) and the
+//! compliance notes (`…/compliance`, with the data inventory, the triggers,
+//! the vendors and the review history as rows under it).
+//!
+//! Rows are created with `POST`, changed with `PATCH` (a JSON merge patch:
+//! `null` clears a field) and removed with `DELETE`; every bad field is
+//! named in the 400.
+
+use super::project_id;
+use crate::domain::planning::{
+    AlignmentRow, ComplianceRhythm, DataItem, NorthStar, PlanKind, Review, SCAN_QUESTIONS, Scan,
+    Stakeholder, Trigger, Vendor,
+};
+use crate::domain::{Millis, ProjectId};
+use crate::http::access::Caller;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::extract::{JsonBody, parse_json, path_id};
+use crate::store::Store;
+use crate::store::planning::{Checked, Planning, Row};
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// A planning row as the API shows it: its id, its fields and its times.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RowView<K: ToSchema> {
+    pub id: uuid::Uuid,
+    #[serde(flatten)]
+    pub fields: K,
+    #[serde(with = "crate::domain::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Millis,
+    #[serde(with = "crate::domain::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Millis,
+}
+
+impl<K: PlanKind + ToSchema> From<Row<K>> for RowView<K> {
+    fn from(row: Row<K>) -> Self {
+        Self {
+            id: row.id,
+            fields: row.value,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn views<K: PlanKind + ToSchema>(rows: Vec<Row<K>>) -> Vec<RowView<K>> {
+    rows.into_iter().map(RowView::from).collect()
+}
+
+fn invalid(problems: Vec<crate::domain::FieldProblem>) -> ApiError {
+    ApiError::Validation(problems.into_iter().map(FieldError::from).collect())
+}
+
+fn accepted<T>(checked: Checked<T>) -> Result<T, ApiError> {
+    checked.map_err(invalid)
+}
+
+/// A merge patch: a JSON object naming at least one field.
+fn patch_body(body: web::Bytes) -> Result<Map<String, Value>, ApiError> {
+    let patch: Map<String, Value> = parse_json(&body)?;
+    if patch.is_empty() {
+        return Err(ApiError::field("body", "name at least one field to change"));
+    }
+    Ok(patch)
+}
+
+/// A row id in a path.
+fn row_id(raw: &str, field: &str) -> Result<uuid::Uuid, ApiError> {
+    path_id(raw, field, uuid::Uuid::try_parse).map_err(|e| ApiError::Validation(vec![e]))
+}
+
+/// `POST`: adds a row of kind `K`, answering 201 with it.
+async fn create_row<K: PlanKind + ToSchema>(
+    store: &Store,
+    caller: Caller,
+    project: ProjectId,
+    value: K,
+    collection: &str,
+) -> Result<HttpResponse, ApiError> {
+    let row = accepted(store.plan_create(project, value, caller.audit).await?)?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("{collection}/{}", row.id)))
+        .json(RowView::from(row)))
+}
+
+/// `PATCH`: merges a patch into a row of kind `K`.
+async fn update_row<K: PlanKind + ToSchema>(
+    store: &Store,
+    caller: Caller,
+    project: ProjectId,
+    row: uuid::Uuid,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let patch = patch_body(body)?;
+    match accepted(store.plan_update::<K>(project, row, patch, caller.audit).await?)? {
+        Some(row) => Ok(HttpResponse::Ok().json(RowView::from(row))),
+        None => Err(ApiError::Missing(format!("{} {row}", K::NOUN))),
+    }
+}
+
+/// `DELETE`: removes a row of kind `K`.
+async fn delete_row<K: PlanKind>(
+    store: &Store,
+    caller: Caller,
+    project: ProjectId,
+    row: uuid::Uuid,
+) -> Result<HttpResponse, ApiError> {
+    if store.plan_delete::<K>(project, row, caller.audit).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::Missing(format!("{} {row}", K::NOUN)))
+    }
+}
+
+/// The three handlers of one kind of row, each with its OpenAPI description.
+macro_rules! row_routes {
+    ($module:ident, $kind:ty, $tag:literal, $collection:literal, $item:literal, $row:literal) => {
+        pub mod $module {
+            use super::*;
+
+            #[utoipa::path(post, path = $collection, tag = $tag, request_body = $kind,
+                params(("projectId" = uuid::Uuid, Path)),
+                responses(
+                    (status = 201, description = "Added", body = RowView<$kind>),
+                    (status = 400, description = "Every bad field named", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, body = Problem, content_type = "application/problem+json"),
+                ))]
+            #[tracing::instrument(skip_all)]
+            pub async fn create(
+                store: web::Data<Store>,
+                caller: Caller,
+                path: web::Path<String>,
+                body: JsonBody<$kind>,
+            ) -> Result<HttpResponse, ApiError> {
+                let project = project_id(&path)?;
+                let collection = $collection.replace("{projectId}", &project.to_string());
+                create_row(&store, caller, project, body.0, &collection).await
+            }
+
+            #[utoipa::path(patch, path = $item, tag = $tag,
+                request_body(content = Object, description = "A JSON merge patch of the row: the fields to change; null clears one"),
+                params(("projectId" = uuid::Uuid, Path), ($row = uuid::Uuid, Path)),
+                responses(
+                    (status = 200, description = "Changed", body = RowView<$kind>),
+                    (status = 400, description = "Every bad field named", body = Problem, content_type = "application/problem+json"),
+                    (status = 404, body = Problem, content_type = "application/problem+json"),
+                ))]
+            #[tracing::instrument(skip_all)]
+            pub async fn update(
+                store: web::Data<Store>,
+                caller: Caller,
+                path: web::Path<(String, String)>,
+                body: web::Bytes,
+            ) -> Result<HttpResponse, ApiError> {
+                let project = project_id(&path.0)?;
+                let row = row_id(&path.1, $row)?;
+                update_row::<$kind>(&store, caller, project, row, body).await
+            }
+
+            #[utoipa::path(delete, path = $item, tag = $tag,
+                params(("projectId" = uuid::Uuid, Path), ($row = uuid::Uuid, Path)),
+                responses(
+                    (status = 204, description = "Deleted"),
+                    (status = 400, body = Problem, content_type = "application/problem+json"),
+                    (status = 404, body = Problem, content_type = "application/problem+json"),
+                ))]
+            #[tracing::instrument(skip_all)]
+            pub async fn delete(
+                store: web::Data<Store>,
+                caller: Caller,
+                path: web::Path<(String, String)>,
+            ) -> Result<HttpResponse, ApiError> {
+                let project = project_id(&path.0)?;
+                let row = row_id(&path.1, $row)?;
+                delete_row::<$kind>(&store, caller, project, row).await
+            }
+        }
+    };
+}
+
+row_routes!(alignment, AlignmentRow, "planning",
+    "/api/v1/projects/{projectId}/north-star/rows",
+    "/api/v1/projects/{projectId}/north-star/rows/{rowId}", "rowId");
+row_routes!(stakeholders, Stakeholder, "planning",
+    "/api/v1/projects/{projectId}/stakeholders",
+    "/api/v1/projects/{projectId}/stakeholders/{stakeholderId}", "stakeholderId");
+row_routes!(inventory, DataItem, "compliance",
+    "/api/v1/projects/{projectId}/compliance/inventory",
+    "/api/v1/projects/{projectId}/compliance/inventory/{rowId}", "rowId");
+row_routes!(triggers, Trigger, "compliance",
+    "/api/v1/projects/{projectId}/compliance/triggers",
+    "/api/v1/projects/{projectId}/compliance/triggers/{rowId}", "rowId");
+row_routes!(vendors, Vendor, "compliance",
+    "/api/v1/projects/{projectId}/compliance/vendors",
+    "/api/v1/projects/{projectId}/compliance/vendors/{rowId}", "rowId");
+row_routes!(reviews, Review, "compliance",
+    "/api/v1/projects/{projectId}/compliance/reviews",
+    "/api/v1/projects/{projectId}/compliance/reviews/{rowId}", "rowId");
+
+/// The North Star with its alignment rows.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NorthStarView {
+    #[serde(flatten)]
+    pub north_star: NorthStar,
+    pub rows: Vec<RowView<AlignmentRow>>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}/north-star", tag = "planning",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The headline, the leading metric and its target, and the alignment rows", body = NorthStarView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn north_star(store: web::Data<Store>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    let planning = store.blocking(move |s| s.planning(project)).await?;
+    Ok(HttpResponse::Ok().json(north_star_view(&planning)))
+}
+
+fn north_star_view(planning: &Planning) -> NorthStarView {
+    NorthStarView {
+        north_star: planning
+            .north_star
+            .as_ref()
+            .map(|r| r.value.clone())
+            .unwrap_or_default(),
+        rows: planning.alignment.iter().cloned().map(RowView::from).collect(),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{projectId}/north-star", tag = "planning",
+    request_body = NorthStar,
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Set; a field left out is cleared", body = NorthStarView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn set_north_star(
+    store: web::Data<Store>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<NorthStar>,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    accepted(store.plan_set(project, body.0, caller.audit).await?)?;
+    let planning = store.blocking(move |s| s.planning(project)).await?;
+    Ok(HttpResponse::Ok().json(north_star_view(&planning)))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}/stakeholders", tag = "planning",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The stakeholder canvas, oldest first", body = [RowView<Stakeholder>]),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn list_stakeholders(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    let rows = store.blocking(move |s| s.plan_rows::<Stakeholder>(project)).await?;
+    Ok(HttpResponse::Ok().json(views(rows)))
+}
+
+/// Every section of the compliance notes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceView {
+    #[serde(flatten)]
+    pub rhythm: ComplianceRhythm,
+    /// The next review is a date that has passed.
+    pub review_overdue: bool,
+    /// When compliance was last reviewed: the latest review held or noted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub last_review: Option<String>,
+    /// The guided start's questions, by the field of `scan` that answers each.
+    pub scan_questions: Vec<ScanQuestion>,
+    pub inventory: Vec<RowView<DataItem>>,
+    pub triggers: Vec<RowView<Trigger>>,
+    pub vendors: Vec<RowView<Vendor>>,
+    pub reviews: Vec<RowView<Review>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanQuestion {
+    pub field: &'static str,
+    pub question: &'static str,
+}
+
+/// The compliance view of `planning` on `today`.
+pub fn compliance_view(planning: Planning, today: time::Date) -> ComplianceView {
+    let rhythm = planning.compliance.as_ref().map(|r| r.value.clone()).unwrap_or_default();
+    let last_review = planning.last_review().map(String::from);
+    ComplianceView {
+        review_overdue: rhythm.next_review_date().is_some_and(|d| d.date() < today),
+        rhythm,
+        last_review,
+        scan_questions: SCAN_QUESTIONS
+            .iter()
+            .map(|(field, question)| ScanQuestion { field, question })
+            .collect(),
+        inventory: views(planning.inventory),
+        triggers: views(planning.triggers),
+        vendors: views(planning.vendors),
+        reviews: views(planning.reviews),
+    }
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}/compliance", tag = "compliance",
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The review rhythm and every section", body = ComplianceView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn compliance(store: web::Data<Store>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    let planning = store.blocking(move |s| s.planning(project)).await?;
+    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{projectId}/compliance", tag = "compliance",
+    request_body = ComplianceRhythm,
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Set; a field left out is cleared", body = ComplianceView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn set_compliance(
+    store: web::Data<Store>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<ComplianceRhythm>,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    accepted(store.plan_set(project, body.0, caller.audit).await?)?;
+    let planning = store.blocking(move |s| s.planning(project)).await?;
+    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{projectId}/compliance/scan", tag = "compliance",
+    request_body = Scan,
+    params(("projectId" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The answers are kept; each standard they point to gets a trigger row unless one exists", body = ComplianceView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn scan(
+    store: web::Data<Store>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<Scan>,
+) -> Result<HttpResponse, ApiError> {
+    let project = project_id(&path)?;
+    accepted(store.plan_scan(project, body.0, caller.audit).await?)?;
+    let planning = store.blocking(move |s| s.planning(project)).await?;
+    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
+}
