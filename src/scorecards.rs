@@ -32,7 +32,9 @@ pub fn report(
     let mut details = store.get_project(project)?;
     let mut card = compute(store, project)?;
     let mut history = store.all_assessments(project)?;
+    let mut planning = store.planning(project)?;
     if !include_personal {
+        strip_personal(&mut planning);
         details.owner_email = None;
         for pillar in &mut card.pillars {
             pillar.owner = None;
@@ -45,6 +47,7 @@ pub fn report(
     }
     Ok(Report {
         project: details,
+        planning,
         scorecard: card,
         history,
         include_personal,
@@ -68,4 +71,27 @@ pub async fn rendered(
             other => other.to_string(),
         })?;
     Ok(crate::report::render(&report, format))
+}
+
+/// Removes what may name people from the planning records: everything of a
+/// stakeholder but the role, the people an alignment row lists, the
+/// compliance owner and the reviewers.
+fn strip_personal(planning: &mut crate::store::planning::Planning) {
+    for row in &mut planning.alignment {
+        row.value.stakeholders = None;
+    }
+    for row in &mut planning.stakeholders {
+        let value = &mut row.value;
+        value.why_they_care = None;
+        value.success = None;
+        value.cadence = None;
+        value.risks = None;
+        value.owner = None;
+    }
+    if let Some(rhythm) = &mut planning.compliance {
+        rhythm.value.owner = None;
+    }
+    for review in &mut planning.reviews {
+        review.value.reviewer = None;
+    }
 }

@@ -41,7 +41,11 @@ pub const BACKED_UP: &[(u8, &str, Shape)] = &[
     (14, "north_star_rows", Shape::Pair(NORTH_STAR_ROWS)),
     (15, "stakeholders", Shape::Pair(STAKEHOLDERS)),
     (16, "compliance", Shape::Pair(COMPLIANCE)),
-    (17, "compliance_inventory", Shape::Pair(COMPLIANCE_INVENTORY)),
+    (
+        17,
+        "compliance_inventory",
+        Shape::Pair(COMPLIANCE_INVENTORY),
+    ),
     (18, "compliance_triggers", Shape::Pair(COMPLIANCE_TRIGGERS)),
     (19, "compliance_vendors", Shape::Pair(COMPLIANCE_VENDORS)),
     (20, "compliance_reviews", Shape::Pair(COMPLIANCE_REVIEWS)),

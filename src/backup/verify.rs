@@ -8,9 +8,9 @@ use super::{BackupError, tables};
 use crate::crypto::{Identity, Keyring};
 use crate::store::assessments::AssessmentRecord;
 use crate::store::journal::Event;
+use crate::store::planning::PlanRecord;
 use crate::store::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::store::tables::meta_key;
-use crate::store::planning::PlanRecord;
 use crate::store::templates::TemplateRecord;
 use crate::store::{StoreError, accounts, keys, migrations, sealed};
 use serde::Serialize;
@@ -223,10 +223,16 @@ impl<'i> RecordCheck<'i> {
                 }
             }
             "templates" => drop(decode::<TemplateRecord>("template", frame.value)?),
-            planning if crate::store::tables::PLANNING.iter().any(|t| redb::TableHandle::name(t) == planning) => {
+            planning
+                if crate::store::tables::PLANNING
+                    .iter()
+                    .any(|t| redb::TableHandle::name(t) == planning) =>
+            {
                 decode::<PlanRecord>("planning", frame.value)?;
                 if self.projects.binary_search(&id(frame.key)).is_err() {
-                    return Err(invalid(format!("a {planning} row whose project is missing")));
+                    return Err(invalid(format!(
+                        "a {planning} row whose project is missing"
+                    )));
                 }
             }
             _ => {}

@@ -81,6 +81,13 @@ pub struct Project {
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Millis,
     pub checklists: Vec<Checklist>,
+    /// The North Star headline, when one is set (`…/north-star`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub headline: Option<String>,
+    /// Present (and true) when the next compliance review date has passed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compliance_review_overdue: bool,
 }
 
 #[cfg(test)]

@@ -96,6 +96,10 @@ pub struct CreateProject {
     #[serde(default)]
     #[schema(format = Email)]
     pub owner_email: Option<String>,
+    /// Start from the guided kit: the Quick start checklist, an empty North
+    /// Star to fill, and the compliance scan's three questions.
+    #[serde(default)]
+    pub starter: bool,
 }
 
 impl TryFrom<CreateProject> for NewProject {

@@ -9,12 +9,12 @@
 //! is refused by the access layer rather than served (deny by default).
 
 use super::access::Access;
+use super::routes::planning::{
+    self, alignment, inventory, reviews, stakeholders, triggers, vendors,
+};
 use super::routes::{
     assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status,
     tasks, templates, tokens, users,
-};
-use super::routes::planning::{
-    self, alignment, inventory, reviews, stakeholders, triggers, vendors,
 };
 use crate::domain::Role;
 use actix_web::http::Method;
@@ -140,16 +140,25 @@ pub fn routes() -> &'static [Route] {
             R::documented::<templates::__path_delete, _, _>(ADMIN, templates::delete),
             // Planning: the North Star, the stakeholders, the compliance notes
             R::documented::<planning::__path_north_star, _, _>(VIEWER, planning::north_star),
-            R::documented::<planning::__path_set_north_star, _, _>(EDITOR, planning::set_north_star),
+            R::documented::<planning::__path_set_north_star, _, _>(
+                EDITOR,
+                planning::set_north_star,
+            ),
             R::documented::<alignment::__path_create, _, _>(EDITOR, alignment::create),
             R::documented::<alignment::__path_update, _, _>(EDITOR, alignment::update),
             R::documented::<alignment::__path_delete, _, _>(EDITOR, alignment::delete),
-            R::documented::<planning::__path_list_stakeholders, _, _>(VIEWER, planning::list_stakeholders),
+            R::documented::<planning::__path_list_stakeholders, _, _>(
+                VIEWER,
+                planning::list_stakeholders,
+            ),
             R::documented::<stakeholders::__path_create, _, _>(EDITOR, stakeholders::create),
             R::documented::<stakeholders::__path_update, _, _>(EDITOR, stakeholders::update),
             R::documented::<stakeholders::__path_delete, _, _>(EDITOR, stakeholders::delete),
             R::documented::<planning::__path_compliance, _, _>(VIEWER, planning::compliance),
-            R::documented::<planning::__path_set_compliance, _, _>(EDITOR, planning::set_compliance),
+            R::documented::<planning::__path_set_compliance, _, _>(
+                EDITOR,
+                planning::set_compliance,
+            ),
             R::documented::<planning::__path_scan, _, _>(EDITOR, planning::scan),
             R::documented::<inventory::__path_create, _, _>(EDITOR, inventory::create),
             R::documented::<inventory::__path_update, _, _>(EDITOR, inventory::update),

@@ -63,6 +63,7 @@ pub fn render(report: &Report) -> String {
     {
         let _ = writeln!(out, "<p>Owner: {}</p>", escape(owner.as_str()));
     }
+    planning(&mut out, report);
     pillars(&mut out, report);
     to_do(&mut out, report);
     evidence(&mut out, report);
@@ -70,6 +71,35 @@ pub fn render(report: &Report) -> String {
     history(&mut out, report);
     out.push_str("</body></html>\n");
     out
+}
+
+fn planning(out: &mut String, report: &Report) {
+    use super::planning::Block;
+    for block in super::planning::blocks(report) {
+        match block {
+            Block::Heading(text) => {
+                let _ = writeln!(out, "<h2>{}</h2>", escape(&text));
+            }
+            Block::Paragraph(text) => {
+                let _ = writeln!(out, "<p>{}</p>", escape(&text));
+            }
+            Block::Table(header, rows) => {
+                out.push_str("<table><thead><tr>");
+                for cell in &header {
+                    let _ = write!(out, "<th>{}</th>", escape(cell));
+                }
+                out.push_str("</tr></thead><tbody>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for cell in &row {
+                        let _ = write!(out, "<td>{}</td>", escape(cell));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody></table>\n");
+            }
+        }
+    }
 }
 
 fn pillars(out: &mut String, report: &Report) {

@@ -52,6 +52,7 @@ pub fn render(report: &Report) -> String {
     {
         let _ = writeln!(out, "Owner: {}\n", escape(owner.as_str()));
     }
+    planning(&mut out, report);
     pillars(&mut out, report);
     let to_do = report.to_do();
     if let Some(next) = card.next_level {
@@ -70,6 +71,34 @@ pub fn render(report: &Report) -> String {
     open_tasks(&mut out, report);
     history(&mut out, report);
     out
+}
+
+fn planning(out: &mut String, report: &Report) {
+    use super::planning::Block;
+    for block in super::planning::blocks(report) {
+        match block {
+            Block::Heading(text) => {
+                let _ = writeln!(out, "## {}\n", escape(&text));
+            }
+            Block::Paragraph(text) => {
+                let _ = writeln!(out, "{}\n", escape(&text));
+            }
+            Block::Table(header, rows) => {
+                let cells = |row: &[String]| {
+                    row.iter()
+                        .map(|c| escape(c))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                };
+                let _ = writeln!(out, "| {} |", cells(&header));
+                let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+                for row in rows {
+                    let _ = writeln!(out, "| {} |", cells(&row));
+                }
+                out.push('\n');
+            }
+        }
+    }
 }
 
 fn pillars(out: &mut String, report: &Report) {

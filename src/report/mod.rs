@@ -10,6 +10,7 @@
 
 mod html;
 mod markdown;
+mod planning;
 
 use crate::domain::scorecard::Scorecard;
 use crate::domain::{Assessment, Millis, Project};
@@ -20,6 +21,8 @@ pub use markdown::render as markdown;
 /// Everything a report shows.
 pub struct Report {
     pub project: Project,
+    /// The North Star, the stakeholders and the compliance notes.
+    pub planning: crate::store::planning::Planning,
     pub scorecard: Scorecard,
     /// Oldest first.
     pub history: Vec<Assessment>,

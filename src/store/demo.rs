@@ -134,10 +134,160 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
         let who = super::accounts::AuditContext::local();
         super::assessments::record_at(ctx, project.id, demo_assessment(scores), at, &who)?;
     }
+    seed_planning(ctx, project.id)?;
     ctx.tx
         .open_table(META)?
         .insert(meta_key::DEMO_SEEDED, [1u8].as_slice())?;
     tracing::info!("loaded the demo project; set demo_data = false to start empty");
+    Ok(())
+}
+
+/// The demo's North Star, stakeholders and compliance notes.
+fn seed_planning(
+    ctx: &mut WriteCtx<'_>,
+    project: crate::domain::ProjectId,
+) -> Result<(), StoreError> {
+    use super::planning::{PlanError, create, set_single};
+    use crate::domain::planning::*;
+    let who = super::accounts::AuditContext::local();
+    let plan = |e: PlanError| match e {
+        PlanError::Store(e) => e,
+        PlanError::Invalid(p) => {
+            StoreError::Corrupt(format!("the demo breaks a planning rule: {p:?}"))
+        }
+    };
+    let text = |s: &str| Some(s.to_owned());
+    let day = |days: i64| {
+        let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+        crate::domain::DueDate::parse(&date.to_string()).expect("a calendar date")
+    };
+    set_single(
+        ctx,
+        project,
+        NorthStar {
+            headline: text("Ship daily without customer-visible downtime or data loss"),
+            leading_metric: text("Successful deploys per week"),
+            metric_target: text("5 a week, none rolled back"),
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        AlignmentRow {
+            goal: "Restore from backup in under an hour".into(),
+            success_metric: text("Monthly restore drill time"),
+            guardrail: text("Before the first paying customer"),
+            stakeholders: text("Operations, the founders"),
+            risks: text("Nobody has run a restore yet; schedule the first drill"),
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    for (role, why, cadence) in [
+        (
+            "Pilot customers",
+            "Their teams depend on the service every day",
+            "Fortnightly call",
+        ),
+        (
+            "Investors",
+            "Want evidence the product can scale safely",
+            "Monthly update",
+        ),
+    ] {
+        create(
+            ctx,
+            project,
+            Stakeholder {
+                role: role.into(),
+                why_they_care: text(why),
+                success: text("No surprises: incidents are rare and explained"),
+                cadence: text(cadence),
+                risks: None,
+                owner: None,
+            },
+            &who,
+        )
+        .map_err(plan)?;
+    }
+    set_single(
+        ctx,
+        project,
+        ComplianceRhythm {
+            last_reviewed: Some(day(-60)),
+            next_review: Some(day(120).into()),
+            owner: None,
+            scan: Some(Scan {
+                users_and_data: text("Teams in the EU and the US; we store work emails"),
+                payments: Some(false),
+                regulated_industry: text("No"),
+            }),
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        DataItem {
+            category: "Work email addresses".into(),
+            source: text("Sign-up form"),
+            stored_in: text("LaunchPad store, sealed"),
+            retention: text("Until the account is deleted"),
+            access: text("Admins"),
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        Trigger {
+            standard: Standard::Gdpr,
+            reason: text("Users in the EU; emails are personal data"),
+            controls: text("Data inventory, encryption at rest, deletion on request"),
+            status: TriggerStatus::InProgress,
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        Trigger {
+            standard: Standard::PciDss,
+            reason: text("No card data: payments go through the processor's hosted page"),
+            controls: None,
+            status: TriggerStatus::NotApplicable,
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        Vendor {
+            vendor: "Email delivery service".into(),
+            data_shared: text("Recipient emails for notifications"),
+            compliance_verified: true,
+            actions: text("DPA signed; review yearly"),
+        },
+        &who,
+    )
+    .map_err(plan)?;
+    create(
+        ctx,
+        project,
+        Review {
+            date: day(-60),
+            reviewer: None,
+            findings: text("Inventory complete; deletion on request still manual"),
+        },
+        &who,
+    )
+    .map_err(plan)?;
     Ok(())
 }
 

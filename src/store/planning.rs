@@ -486,7 +486,10 @@ impl super::Store {
     }
 
     /// The one-per-project record of kind `K`.
-    pub fn plan_single<K: PlanKind>(&self, project: ProjectId) -> Result<Option<Row<K>>, StoreError> {
+    pub fn plan_single<K: PlanKind>(
+        &self,
+        project: ProjectId,
+    ) -> Result<Option<Row<K>>, StoreError> {
         self.read_planning(project, |tx, ring| single::<K>(tx, ring, project))
     }
 
@@ -607,14 +610,19 @@ impl super::Store {
 }
 
 /// The one-per-project record of kind `K`, read inside the writer.
-fn single_in_tx<K: PlanKind>(ctx: &WriteCtx<'_>, project: ProjectId) -> Result<Option<K>, StoreError> {
+fn single_in_tx<K: PlanKind>(
+    ctx: &WriteCtx<'_>,
+    project: ProjectId,
+) -> Result<Option<K>, StoreError> {
     let key = (project.as_u128(), project.as_u128());
     let rows = ctx.tx.open_table(table::<K>())?;
     let Some(value) = rows.get(key)? else {
         return Ok(None);
     };
     let record: PlanRecord = decode(K::TABLE, value.value())?;
-    Ok(Some(record.into_row::<K>(project.as_u128(), ctx.ring)?.value))
+    Ok(Some(
+        record.into_row::<K>(project.as_u128(), ctx.ring)?.value,
+    ))
 }
 
 /// The standards a project's triggers already name, read inside the writer.
@@ -624,10 +632,53 @@ fn standards_in_tx(
 ) -> Result<Vec<crate::domain::planning::Standard>, StoreError> {
     use crate::domain::planning::Trigger;
     let mut out = Vec::new();
-    for row in ctx.tx.open_table(table::<Trigger>())?.range(children_of(project.as_u128()))? {
+    for row in ctx
+        .tx
+        .open_table(table::<Trigger>())?
+        .range(children_of(project.as_u128()))?
+    {
         let (key, value) = row?;
         let record: PlanRecord = decode(Trigger::TABLE, value.value())?;
-        out.push(record.into_row::<Trigger>(key.value().1, ctx.ring)?.value.standard);
+        out.push(
+            record
+                .into_row::<Trigger>(key.value().1, ctx.ring)?
+                .value
+                .standard,
+        );
     }
     Ok(out)
+}
+
+/// What the overview shows of a project's planning: the North Star
+/// headline, and whether its next compliance review date has passed. Reads
+/// plain fields only: nothing is opened.
+pub fn annotate(
+    tx: &ReadTransaction,
+    projects: &mut [crate::domain::Project],
+) -> Result<(), StoreError> {
+    use super::tables::{COMPLIANCE, NORTH_STARS};
+    let north_stars = tx.open_table(NORTH_STARS)?;
+    let compliance = tx.open_table(COMPLIANCE)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    for project in projects {
+        let key = (project.id.as_u128(), project.id.as_u128());
+        if let Some(row) = north_stars.get(key)? {
+            let record: PlanRecord = decode("north_stars", row.value())?;
+            project.headline = record
+                .plain
+                .get("headline")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        if let Some(row) = compliance.get(key)? {
+            let record: PlanRecord = decode("compliance", row.value())?;
+            project.compliance_review_overdue = record
+                .plain
+                .get("nextReview")
+                .and_then(Value::as_str)
+                .and_then(|d| crate::domain::DueDate::parse(d).ok())
+                .is_some_and(|d| d.date() < today);
+        }
+    }
+    Ok(())
 }

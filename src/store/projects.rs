@@ -24,7 +24,7 @@ impl Store {
         after: Option<ProjectId>,
         limit: usize,
     ) -> Result<ProjectPage, StoreError> {
-        self.read(|t| {
+        let mut page = self.read(|t| {
             let mut projects = t.projects_after(after, limit + 1)?;
             let next = if projects.len() > limit {
                 projects.truncate(limit);
@@ -33,14 +33,26 @@ impl Store {
                 None
             };
             Ok(ProjectPage { projects, next })
-        })
+        })?;
+        self.annotate(&mut page.projects)?;
+        Ok(page)
     }
 
     pub fn get_project(&self, id: ProjectId) -> Result<Project, StoreError> {
-        self.read(|t| {
+        let project = self.read(|t| {
             t.project(id)?
                 .ok_or(StoreError::NotFound(Missing::Project(id)))
-        })
+        })?;
+        let mut one = [project];
+        self.annotate(&mut one)?;
+        let [project] = one;
+        Ok(project)
+    }
+
+    /// Adds each project's North Star headline and compliance flag.
+    fn annotate(&self, projects: &mut [Project]) -> Result<(), StoreError> {
+        let tx = self.db.get()?.begin_read()?;
+        super::planning::annotate(&tx, projects)
     }
 
     /// Row counts per table, for reports.

@@ -124,7 +124,7 @@ impl Store {
                 assessments,
                 tasks,
                 open,
-                compliance_reviewed_at: None,
+                compliance_reviewed_at: last_compliance_review(tx, ring, project)?,
             })
         })
     }
@@ -194,6 +194,55 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.writer
             .submit(move |ctx| templates::delete(ctx, id, &who))
+            .await
+    }
+
+    /// Creates a project from the guided kit, in one transaction: the Quick
+    /// start checklist, an empty North Star to fill, and a compliance scan
+    /// waiting for its three answers. The four pillars await their Day-0
+    /// assessment on the scorecard.
+    pub async fn create_project_with_starter(
+        &self,
+        new: crate::domain::NewProject,
+        who: AuditContext,
+    ) -> Result<crate::domain::Project, StoreError> {
+        use crate::domain::planning::{ComplianceRhythm, NorthStar, Scan};
+        let kit = crate::domain::template::built_in("quick-start").expect("a built-in template");
+        self.writer
+            .submit(move |ctx| {
+                let mut project = ops::create_project(ctx, new)?;
+                let name =
+                    crate::domain::ChecklistName::parse(kit.name).expect("the kit's name is valid");
+                let mut checklist = ops::create_checklist(ctx, project.id, NewChecklist { name })?;
+                for task in kit.tasks {
+                    let task = NewTask {
+                        title: crate::domain::TaskTitle::parse(task.title)
+                            .expect("the kit's titles are valid"),
+                        notes: None,
+                        due_date: None,
+                        pillar: Some(task.pillar),
+                        required: task.required,
+                    };
+                    checklist
+                        .tasks
+                        .push(ops::create_task(ctx, project.id, checklist.id, task)?);
+                }
+                project.checklists.push(checklist);
+                let plan = |e: super::planning::PlanError| match e {
+                    super::planning::PlanError::Store(e) => e,
+                    super::planning::PlanError::Invalid(_) => {
+                        StoreError::Corrupt("the guided kit broke a planning rule".into())
+                    }
+                };
+                super::planning::set_single(ctx, project.id, NorthStar::default(), &who)
+                    .map_err(plan)?;
+                let rhythm = ComplianceRhythm {
+                    scan: Some(Scan::default()),
+                    ..Default::default()
+                };
+                super::planning::set_single(ctx, project.id, rhythm, &who).map_err(plan)?;
+                Ok(project)
+            })
             .await
     }
 
@@ -289,4 +338,23 @@ fn task_facts(tx: &ReadTransaction, project: ProjectId) -> Result<TaskLists, Sto
         }
     }
     Ok((facts, open))
+}
+
+/// When the project's compliance was last reviewed, as the start of that
+/// day (UTC): the latest review held or the rhythm's "last reviewed".
+fn last_compliance_review(
+    tx: &ReadTransaction,
+    ring: &crate::crypto::Keyring,
+    project: ProjectId,
+) -> Result<Option<Millis>, StoreError> {
+    use crate::domain::planning::{ComplianceRhythm, Review};
+    let planning = super::planning::Planning {
+        compliance: super::planning::single::<ComplianceRhythm>(tx, ring, project)?,
+        reviews: super::planning::list::<Review>(tx, ring, project)?,
+        ..Default::default()
+    };
+    Ok(planning.last_review().map(|day| {
+        let midnight = day.date().midnight().assume_utc();
+        (midnight.unix_timestamp_nanos() / 1_000_000) as Millis
+    }))
 }

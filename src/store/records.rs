@@ -148,6 +148,8 @@ impl ProjectRecord {
             created_at: self.created_at,
             updated_at: self.updated_at,
             checklists,
+            headline: None,
+            compliance_review_overdue: false,
         })
     }
 }

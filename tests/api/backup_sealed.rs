@@ -42,8 +42,9 @@ fn verify_opens_the_owner_email_every_note_and_every_user_email() {
     assert!(verify.status.success(), "{verify:?}");
     let users = manifest.counts["users"];
     assert!(users >= 1, "the development store has its admin");
-    // One owner email, twenty notes (the seed), and every user's email.
-    let expected = 1 + 20 + users;
+    // One owner email, twenty notes (the seed), every user's email, and the
+    // demo project's three sealed planning rows.
+    let expected = 1 + 20 + users + 3;
     assert!(
         stdout(&verify).contains(&format!(": {expected}\n")),
         "expected {expected} sealed fields opened: {}",

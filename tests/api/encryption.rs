@@ -253,8 +253,10 @@ fn offline_rotation_keeps_every_value_readable_and_changes_every_ciphertext() {
         "{}",
         String::from_utf8_lossy(&rotated.stderr)
     );
-    // Five notes and one owner email, plus the initial admin's email.
-    assert!(stdout.contains("re-sealed 7 field(s)"), "{stdout}");
+    // Five notes and one owner email, the initial admin's email, and the
+    // demo project's three sealed planning rows (an alignment row's
+    // stakeholders and two stakeholder rows).
+    assert!(stdout.contains("re-sealed 10 field(s)"), "{stdout}");
     let new = stored_ciphertexts(dir.path());
     assert_eq!(old.len(), 6);
     assert_eq!(new.len(), old.len());

@@ -99,7 +99,11 @@ async fn update_row<K: PlanKind + ToSchema>(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let patch = patch_body(body)?;
-    match accepted(store.plan_update::<K>(project, row, patch, caller.audit).await?)? {
+    match accepted(
+        store
+            .plan_update::<K>(project, row, patch, caller.audit)
+            .await?,
+    )? {
         Some(row) => Ok(HttpResponse::Ok().json(RowView::from(row))),
         None => Err(ApiError::Missing(format!("{} {row}", K::NOUN))),
     }
@@ -185,24 +189,54 @@ macro_rules! row_routes {
     };
 }
 
-row_routes!(alignment, AlignmentRow, "planning",
+row_routes!(
+    alignment,
+    AlignmentRow,
+    "planning",
     "/api/v1/projects/{projectId}/north-star/rows",
-    "/api/v1/projects/{projectId}/north-star/rows/{rowId}", "rowId");
-row_routes!(stakeholders, Stakeholder, "planning",
+    "/api/v1/projects/{projectId}/north-star/rows/{rowId}",
+    "rowId"
+);
+row_routes!(
+    stakeholders,
+    Stakeholder,
+    "planning",
     "/api/v1/projects/{projectId}/stakeholders",
-    "/api/v1/projects/{projectId}/stakeholders/{stakeholderId}", "stakeholderId");
-row_routes!(inventory, DataItem, "compliance",
+    "/api/v1/projects/{projectId}/stakeholders/{stakeholderId}",
+    "stakeholderId"
+);
+row_routes!(
+    inventory,
+    DataItem,
+    "compliance",
     "/api/v1/projects/{projectId}/compliance/inventory",
-    "/api/v1/projects/{projectId}/compliance/inventory/{rowId}", "rowId");
-row_routes!(triggers, Trigger, "compliance",
+    "/api/v1/projects/{projectId}/compliance/inventory/{rowId}",
+    "rowId"
+);
+row_routes!(
+    triggers,
+    Trigger,
+    "compliance",
     "/api/v1/projects/{projectId}/compliance/triggers",
-    "/api/v1/projects/{projectId}/compliance/triggers/{rowId}", "rowId");
-row_routes!(vendors, Vendor, "compliance",
+    "/api/v1/projects/{projectId}/compliance/triggers/{rowId}",
+    "rowId"
+);
+row_routes!(
+    vendors,
+    Vendor,
+    "compliance",
     "/api/v1/projects/{projectId}/compliance/vendors",
-    "/api/v1/projects/{projectId}/compliance/vendors/{rowId}", "rowId");
-row_routes!(reviews, Review, "compliance",
+    "/api/v1/projects/{projectId}/compliance/vendors/{rowId}",
+    "rowId"
+);
+row_routes!(
+    reviews,
+    Review,
+    "compliance",
     "/api/v1/projects/{projectId}/compliance/reviews",
-    "/api/v1/projects/{projectId}/compliance/reviews/{rowId}", "rowId");
+    "/api/v1/projects/{projectId}/compliance/reviews/{rowId}",
+    "rowId"
+);
 
 /// The North Star with its alignment rows.
 #[derive(Debug, Serialize, ToSchema)]
@@ -221,7 +255,10 @@ pub struct NorthStarView {
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn north_star(store: web::Data<Store>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn north_star(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
     let planning = store.blocking(move |s| s.planning(project)).await?;
     Ok(HttpResponse::Ok().json(north_star_view(&planning)))
@@ -234,7 +271,12 @@ fn north_star_view(planning: &Planning) -> NorthStarView {
             .as_ref()
             .map(|r| r.value.clone())
             .unwrap_or_default(),
-        rows: planning.alignment.iter().cloned().map(RowView::from).collect(),
+        rows: planning
+            .alignment
+            .iter()
+            .cloned()
+            .map(RowView::from)
+            .collect(),
     }
 }
 
@@ -272,7 +314,9 @@ pub async fn list_stakeholders(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
-    let rows = store.blocking(move |s| s.plan_rows::<Stakeholder>(project)).await?;
+    let rows = store
+        .blocking(move |s| s.plan_rows::<Stakeholder>(project))
+        .await?;
     Ok(HttpResponse::Ok().json(views(rows)))
 }
 
@@ -304,7 +348,11 @@ pub struct ScanQuestion {
 
 /// The compliance view of `planning` on `today`.
 pub fn compliance_view(planning: Planning, today: time::Date) -> ComplianceView {
-    let rhythm = planning.compliance.as_ref().map(|r| r.value.clone()).unwrap_or_default();
+    let rhythm = planning
+        .compliance
+        .as_ref()
+        .map(|r| r.value.clone())
+        .unwrap_or_default();
     let last_review = planning.last_review().map(String::from);
     ComplianceView {
         review_overdue: rhythm.next_review_date().is_some_and(|d| d.date() < today),
@@ -333,7 +381,10 @@ fn today() -> time::Date {
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn compliance(store: web::Data<Store>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn compliance(
+    store: web::Data<Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
     let planning = store.blocking(move |s| s.planning(project)).await?;
     Ok(HttpResponse::Ok().json(compliance_view(planning, today())))

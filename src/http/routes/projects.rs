@@ -31,7 +31,7 @@ pub async fn list(
         &req,
         store,
         &cache,
-        format!("list:{limit}:{after:?}"),
+        format!("list:{limit}:{after:?}:{}", today()),
         move |store| {
             let page = store.list_projects(after, limit)?;
             let link = page
@@ -53,10 +53,16 @@ pub async fn list(
 #[tracing::instrument(skip_all)]
 pub async fn create(
     store: web::Data<Store>,
+    caller: Caller,
     body: JsonBody<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
+    let starter = body.0.starter;
     let new = NewProject::try_from(body.0)?;
-    let project = store.create_project(new).await?;
+    let project = if starter {
+        store.create_project_with_starter(new, caller.audit).await?
+    } else {
+        store.create_project(new).await?
+    };
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/projects/{}", project.id)))
         .json(project))
@@ -77,9 +83,13 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
-    cached(&req, store, &cache, format!("project:{id}"), move |store| {
-        Ok((store.get_project(id)?, None))
-    })
+    cached(
+        &req,
+        store,
+        &cache,
+        format!("project:{id}:{}", today()),
+        move |store| Ok((store.get_project(id)?, None)),
+    )
     .await
 }
 
@@ -117,4 +127,10 @@ pub async fn delete(
     let id = project_id(&path)?;
     store.delete_project(id, caller.audit).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Today, UTC: a project's compliance flag turns with the date, so cached
+/// answers are kept for one day at most.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
 }
