@@ -24,6 +24,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, schema::Schema};
 
+/// Adds the named schemas an operation refers to.
+pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
+
 /// One route: what it answers, what it needs, and how it is built.
 pub struct Route {
     pub method: Method,
@@ -32,7 +35,7 @@ pub struct Route {
     /// The OpenAPI method and operation, for documented routes.
     pub operation: Option<(HttpMethod, fn() -> Operation)>,
     /// Adds the schemas the operation refers to.
-    pub schemas: Option<fn(&mut Vec<(String, RefOr<Schema>)>)>,
+    pub schemas: Option<SchemaCollector>,
     build: Box<dyn Fn() -> actix_web::Route + Send + Sync>,
 }
 

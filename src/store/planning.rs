@@ -402,8 +402,12 @@ fn parse<K: PlanKind>(value: Map<String, Value>) -> Result<K, PlanError> {
     serde_path_to_error::deserialize(Value::Object(value)).map_err(|e| {
         let field = e.path().to_string();
         let message = e.into_inner().to_string();
+        // A missing field is reported at the top, naming it in backticks.
         let field = if field == "." {
-            "body".to_owned()
+            message
+                .split('`')
+                .nth(1)
+                .map_or_else(|| "body".to_owned(), str::to_owned)
         } else {
             field
         };

@@ -20,6 +20,7 @@ mod logs;
 mod metrics;
 mod openapi;
 mod persistence;
+mod planning;
 mod projects;
 mod readiness;
 mod readiness_records;

@@ -1,7 +1,8 @@
-//! Readiness records keep the store's promises: a pillar owner never
-//! reaches the disk in plain text, a backup and restore bring back the same
-//! scorecards, history and templates, and the journal replays assessments
-//! and templates onto a restored snapshot.
+//! Readiness and planning records keep the store's promises: a pillar owner
+//! or a stakeholder never reaches the disk in plain text, a backup and
+//! restore bring back the same scorecards, history, templates and planning
+//! tables, the journal replays them onto a restored snapshot, and a key
+//! rotation re-seals them.
 
 use crate::backup::{rows_of, stderr, written};
 use crate::helpers::{http, run, spawn_binary, stop};
@@ -31,25 +32,37 @@ fn seed_readiness(server: &crate::helpers::RunningBinary) -> String {
         Some(&json!({ "projectId": project, "checklistId": checklist, "name": "Our foundation" })),
     );
     assert_eq!(status, 201);
+    for (path, body) in [
+        (
+            "stakeholders",
+            json!({ "role": "Sponsor", "owner": STAKEHOLDER }),
+        ),
+        (
+            "compliance/reviews",
+            json!({ "date": "2026-11-02", "reviewer": STAKEHOLDER }),
+        ),
+    ] {
+        let url = server.url(&format!("/api/v1/projects/{project}/{path}"));
+        assert_eq!(http("POST", &url, Some(&body)).0, 201);
+    }
     project
 }
 
-/// The scorecard, the history and the custom templates, as the API shows them.
+const STAKEHOLDER: &str = "Stakeholder Owner Sentinel-33a1";
+
+/// The scorecard, the history, the custom templates and the planning
+/// tables, as the API shows them.
 fn readiness_state(server: &crate::helpers::RunningBinary, project: &str) -> (Value, Value, Value) {
-    let card = http(
-        "GET",
-        &server.url(&format!("/api/v1/projects/{project}/scorecard")),
-        None,
-    )
-    .1;
-    let history = http(
-        "GET",
-        &server.url(&format!("/api/v1/projects/{project}/assessments")),
-        None,
-    )
-    .1;
-    let templates = http("GET", &server.url("/api/v1/templates"), None).1;
-    (card, history, templates)
+    let get = |path: &str| http("GET", &server.url(path), None).1;
+    let card = get(&format!("/api/v1/projects/{project}/scorecard"));
+    let history = get(&format!("/api/v1/projects/{project}/assessments"));
+    let planning = json!({
+        "templates": get("/api/v1/templates"),
+        "northStar": get(&format!("/api/v1/projects/{project}/north-star")),
+        "stakeholders": get(&format!("/api/v1/projects/{project}/stakeholders")),
+        "compliance": get(&format!("/api/v1/projects/{project}/compliance")),
+    });
+    (card, history, planning)
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -90,11 +103,14 @@ fn a_pillar_owner_is_shown_by_the_api_but_never_written_in_plain_text() {
     assert_eq!(card["pillars"][0]["owner"], OWNER);
     assert_eq!(history[2]["scores"][0]["owner"], OWNER);
     for file in every_file(dir.path()) {
-        assert!(
-            !contains(&std::fs::read(&file).unwrap(), OWNER),
-            "{} holds the owner in plain text",
-            file.display()
-        );
+        let bytes = std::fs::read(&file).unwrap();
+        for sentinel in [OWNER, STAKEHOLDER] {
+            assert!(
+                !contains(&bytes, sentinel),
+                "{} holds {sentinel} in plain text",
+                file.display()
+            );
+        }
     }
     assert!(
         !output.iter().any(|line| line.contains(OWNER)),
@@ -127,6 +143,7 @@ fn a_backup_restores_the_same_scorecard_history_and_templates() {
     assert!(restore.status.success(), "{}", stderr(&restore));
     assert_eq!(manifest.counts["assessments"], 3);
     assert_eq!(manifest.counts["templates"], 1);
+    assert_eq!(manifest.counts["stakeholders"], 3);
     // The generated parts of a scorecard do not change with a restore.
     assert_eq!(after.0["pillars"], before.0["pillars"]);
     assert_eq!(after.0["level"], before.0["level"]);
@@ -172,8 +189,15 @@ fn a_key_rotation_reseals_pillar_owners_and_they_stay_readable() {
 
     let rotate = run(&["keys", "rotate"], dir.path(), &[]);
     let server = spawn_binary(dir.path(), &[]);
-    let (card, _, _) = readiness_state(&server, &project);
+    let (card, _, planning) = readiness_state(&server, &project);
 
     assert!(rotate.status.success(), "{}", stderr(&rotate));
     assert_eq!(card["pillars"][0]["owner"], OWNER);
+    let owners: Vec<&Value> = planning["stakeholders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["owner"])
+        .collect();
+    assert!(owners.contains(&&json!(STAKEHOLDER)), "{planning}");
 }
