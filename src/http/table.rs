@@ -9,9 +9,8 @@
 //! is refused by the access layer rather than served (deny by default).
 
 use super::access::Access;
-use super::routes::planning::{
-    self, alignment, inventory, reviews, stakeholders, triggers, vendors,
-};
+use super::routes::compliance::{self, inventory, reviews, triggers, vendors};
+use super::routes::planning::{self, alignment, stakeholders};
 use super::routes::{
     assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status,
     tasks, templates, tokens, users,
@@ -157,12 +156,12 @@ pub fn routes() -> &'static [Route] {
             R::documented::<stakeholders::__path_create, _, _>(EDITOR, stakeholders::create),
             R::documented::<stakeholders::__path_update, _, _>(EDITOR, stakeholders::update),
             R::documented::<stakeholders::__path_delete, _, _>(EDITOR, stakeholders::delete),
-            R::documented::<planning::__path_compliance, _, _>(VIEWER, planning::compliance),
-            R::documented::<planning::__path_set_compliance, _, _>(
+            R::documented::<compliance::__path_compliance, _, _>(VIEWER, compliance::compliance),
+            R::documented::<compliance::__path_set_compliance, _, _>(
                 EDITOR,
-                planning::set_compliance,
+                compliance::set_compliance,
             ),
-            R::documented::<planning::__path_scan, _, _>(EDITOR, planning::scan),
+            R::documented::<compliance::__path_scan, _, _>(EDITOR, compliance::scan),
             R::documented::<inventory::__path_create, _, _>(EDITOR, inventory::create),
             R::documented::<inventory::__path_update, _, _>(EDITOR, inventory::update),
             R::documented::<inventory::__path_delete, _, _>(EDITOR, inventory::delete),

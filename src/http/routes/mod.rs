@@ -4,6 +4,7 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod checklists;
+pub mod compliance;
 pub mod health;
 pub mod metrics;
 pub mod planning;

@@ -1,17 +1,14 @@
 //! The planning tables of a project: the North Star and its alignment rows
-//! (`…/north-star`), the stakeholder canvas (`…/stakeholders`) and the
-//! compliance notes (`…/compliance`, with the data inventory, the triggers,
-//! the vendors and the review history as rows under it).
+//! (`…/north-star`) and the stakeholder canvas (`…/stakeholders`), with the
+//! row handlers every planning table shares; the compliance notes are in
+//! [`super::compliance`].
 //!
 //! Rows are created with `POST`, changed with `PATCH` (a JSON merge patch:
 //! `null` clears a field) and removed with `DELETE`; every bad field is
 //! named in the 400.
 
 use super::project_id;
-use crate::domain::planning::{
-    AlignmentRow, ComplianceRhythm, DataItem, NorthStar, PlanKind, Review, SCAN_QUESTIONS, Scan,
-    Stakeholder, Trigger, Vendor,
-};
+use crate::domain::planning::{AlignmentRow, NorthStar, PlanKind, Stakeholder};
 use crate::domain::{Millis, ProjectId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
@@ -50,7 +47,7 @@ impl<K: PlanKind + ToSchema> From<Row<K>> for RowView<K> {
     }
 }
 
-fn views<K: PlanKind + ToSchema>(rows: Vec<Row<K>>) -> Vec<RowView<K>> {
+pub(super) fn views<K: PlanKind + ToSchema>(rows: Vec<Row<K>>) -> Vec<RowView<K>> {
     rows.into_iter().map(RowView::from).collect()
 }
 
@@ -58,7 +55,7 @@ fn invalid(problems: Vec<crate::domain::FieldProblem>) -> ApiError {
     ApiError::Validation(problems.into_iter().map(FieldError::from).collect())
 }
 
-fn accepted<T>(checked: Checked<T>) -> Result<T, ApiError> {
+pub(super) fn accepted<T>(checked: Checked<T>) -> Result<T, ApiError> {
     checked.map_err(invalid)
 }
 
@@ -72,12 +69,12 @@ fn patch_body(body: web::Bytes) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// A row id in a path.
-fn row_id(raw: &str, field: &str) -> Result<uuid::Uuid, ApiError> {
+pub(super) fn row_id(raw: &str, field: &str) -> Result<uuid::Uuid, ApiError> {
     path_id(raw, field, uuid::Uuid::try_parse).map_err(|e| ApiError::Validation(vec![e]))
 }
 
 /// `POST`: adds a row of kind `K`, answering 201 with it.
-async fn create_row<K: PlanKind + ToSchema>(
+pub(super) async fn create_row<K: PlanKind + ToSchema>(
     store: &Store,
     caller: Caller,
     project: ProjectId,
@@ -91,7 +88,7 @@ async fn create_row<K: PlanKind + ToSchema>(
 }
 
 /// `PATCH`: merges a patch into a row of kind `K`.
-async fn update_row<K: PlanKind + ToSchema>(
+pub(super) async fn update_row<K: PlanKind + ToSchema>(
     store: &Store,
     caller: Caller,
     project: ProjectId,
@@ -110,7 +107,7 @@ async fn update_row<K: PlanKind + ToSchema>(
 }
 
 /// `DELETE`: removes a row of kind `K`.
-async fn delete_row<K: PlanKind>(
+pub(super) async fn delete_row<K: PlanKind>(
     store: &Store,
     caller: Caller,
     project: ProjectId,
@@ -189,6 +186,8 @@ macro_rules! row_routes {
     };
 }
 
+pub(super) use row_routes;
+
 row_routes!(
     alignment,
     AlignmentRow,
@@ -205,39 +204,6 @@ row_routes!(
     "/api/v1/projects/{projectId}/stakeholders/{stakeholderId}",
     "stakeholderId"
 );
-row_routes!(
-    inventory,
-    DataItem,
-    "compliance",
-    "/api/v1/projects/{projectId}/compliance/inventory",
-    "/api/v1/projects/{projectId}/compliance/inventory/{rowId}",
-    "rowId"
-);
-row_routes!(
-    triggers,
-    Trigger,
-    "compliance",
-    "/api/v1/projects/{projectId}/compliance/triggers",
-    "/api/v1/projects/{projectId}/compliance/triggers/{rowId}",
-    "rowId"
-);
-row_routes!(
-    vendors,
-    Vendor,
-    "compliance",
-    "/api/v1/projects/{projectId}/compliance/vendors",
-    "/api/v1/projects/{projectId}/compliance/vendors/{rowId}",
-    "rowId"
-);
-row_routes!(
-    reviews,
-    Review,
-    "compliance",
-    "/api/v1/projects/{projectId}/compliance/reviews",
-    "/api/v1/projects/{projectId}/compliance/reviews/{rowId}",
-    "rowId"
-);
-
 /// The North Star with its alignment rows.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -318,116 +284,4 @@ pub async fn list_stakeholders(
         .blocking(move |s| s.plan_rows::<Stakeholder>(project))
         .await?;
     Ok(HttpResponse::Ok().json(views(rows)))
-}
-
-/// Every section of the compliance notes.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ComplianceView {
-    #[serde(flatten)]
-    pub rhythm: ComplianceRhythm,
-    /// The next review is a date that has passed.
-    pub review_overdue: bool,
-    /// When compliance was last reviewed: the latest review held or noted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = Date)]
-    pub last_review: Option<String>,
-    /// The guided start's questions, by the field of `scan` that answers each.
-    pub scan_questions: Vec<ScanQuestion>,
-    pub inventory: Vec<RowView<DataItem>>,
-    pub triggers: Vec<RowView<Trigger>>,
-    pub vendors: Vec<RowView<Vendor>>,
-    pub reviews: Vec<RowView<Review>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ScanQuestion {
-    pub field: &'static str,
-    pub question: &'static str,
-}
-
-/// The compliance view of `planning` on `today`.
-pub fn compliance_view(planning: Planning, today: time::Date) -> ComplianceView {
-    let rhythm = planning
-        .compliance
-        .as_ref()
-        .map(|r| r.value.clone())
-        .unwrap_or_default();
-    let last_review = planning.last_review().map(String::from);
-    ComplianceView {
-        review_overdue: rhythm.next_review_date().is_some_and(|d| d.date() < today),
-        rhythm,
-        last_review,
-        scan_questions: SCAN_QUESTIONS
-            .iter()
-            .map(|(field, question)| ScanQuestion { field, question })
-            .collect(),
-        inventory: views(planning.inventory),
-        triggers: views(planning.triggers),
-        vendors: views(planning.vendors),
-        reviews: views(planning.reviews),
-    }
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
-#[utoipa::path(get, path = "/api/v1/projects/{projectId}/compliance", tag = "compliance",
-    params(("projectId" = uuid::Uuid, Path)),
-    responses(
-        (status = 200, description = "The review rhythm and every section", body = ComplianceView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    ))]
-#[tracing::instrument(skip_all)]
-pub async fn compliance(
-    store: web::Data<Store>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let project = project_id(&path)?;
-    let planning = store.blocking(move |s| s.planning(project)).await?;
-    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
-}
-
-#[utoipa::path(put, path = "/api/v1/projects/{projectId}/compliance", tag = "compliance",
-    request_body = ComplianceRhythm,
-    params(("projectId" = uuid::Uuid, Path)),
-    responses(
-        (status = 200, description = "Set; a field left out is cleared", body = ComplianceView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    ))]
-#[tracing::instrument(skip_all)]
-pub async fn set_compliance(
-    store: web::Data<Store>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonBody<ComplianceRhythm>,
-) -> Result<HttpResponse, ApiError> {
-    let project = project_id(&path)?;
-    accepted(store.plan_set(project, body.0, caller.audit).await?)?;
-    let planning = store.blocking(move |s| s.planning(project)).await?;
-    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
-}
-
-#[utoipa::path(post, path = "/api/v1/projects/{projectId}/compliance/scan", tag = "compliance",
-    request_body = Scan,
-    params(("projectId" = uuid::Uuid, Path)),
-    responses(
-        (status = 200, description = "The answers are kept; each standard they point to gets a trigger row unless one exists", body = ComplianceView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    ))]
-#[tracing::instrument(skip_all)]
-pub async fn scan(
-    store: web::Data<Store>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonBody<Scan>,
-) -> Result<HttpResponse, ApiError> {
-    let project = project_id(&path)?;
-    accepted(store.plan_scan(project, body.0, caller.audit).await?)?;
-    let planning = store.blocking(move |s| s.planning(project)).await?;
-    Ok(HttpResponse::Ok().json(compliance_view(planning, today())))
 }
