@@ -1,6 +1,6 @@
-// One project: its details and its checklists with their tasks
-// (checklists.js). Editors edit the details in place; deleting the project
-// is confirmed in a dialog first.
+// One project: its details, its readiness scorecard (scorecard.js) and its
+// checklists with their tasks (checklists.js). Editors edit the details in
+// place; deleting the project is confirmed in a dialog first.
 
 import { ApiError, ConnectionError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
@@ -10,11 +10,15 @@ import {
   timeEl,
 } from '../ui.js';
 import { addChecklist, checklist } from './checklists.js';
+import { scorecardSection } from './scorecard.js';
 
 export async function render(main, [projectId], app) {
   const state = {
     project: null,
     error: null,
+    scorecard: null,
+    assessments: null,
+    readinessError: null,
     templates: null,
     editing: new Set(),
     busy: new Set(),
@@ -22,6 +26,20 @@ export async function render(main, [projectId], app) {
   };
   const ctx = { state, app, projectId };
   ctx.paint = () => repaint(main, () => view(ctx));
+  /** The scorecard and the history behind its charts; a failure here leaves the rest of the page. */
+  const loadReadiness = async () => {
+    try {
+      const [card, history] = await Promise.all([
+        api.get(paths.scorecard(projectId)),
+        api.all(paths.assessments(projectId)),
+      ]);
+      state.scorecard = card.data;
+      state.assessments = history;
+      state.readinessError = null;
+    } catch (error) {
+      state.readinessError = error;
+    }
+  };
   ctx.loadTemplates = async () => {
     try {
       state.templates = (await api.get(paths.templates)).data;
@@ -30,6 +48,7 @@ export async function render(main, [projectId], app) {
     }
   };
   ctx.load = async () => {
+    const readiness = loadReadiness();
     const templates = can.edit() && !state.templates ? ctx.loadTemplates() : null;
     try {
       state.project = (await api.get(paths.project(projectId))).data;
@@ -37,7 +56,7 @@ export async function render(main, [projectId], app) {
     } catch (error) {
       state.error = error;
     }
-    await templates;
+    await Promise.all([readiness, templates]);
     if (app.alive()) ctx.paint();
   };
   /** Runs a change, reloads the project, and reports a failure on the page. */
@@ -88,6 +107,7 @@ function view(ctx) {
     state.notice ? notice(ctx) : null,
     state.editing.has('project') ? editProject(ctx) : null,
     overview(project),
+    scorecardSection(ctx),
     h('section', { class: 'checklists', 'aria-labelledby': 'checklists-heading' },
       h('h2', { id: 'checklists-heading', class: 'section-title' }, 'Checklists'),
       project.checklists.map((c) => checklist(ctx, c)),
