@@ -76,8 +76,22 @@ export async function request(method, path, body) {
   return { data, next: nextCursor(response.headers.get('link')) };
 }
 
+/** Every item of a paged list, following the `Link` cursors page by page. */
+async function every(path, limit = 200) {
+  const items = [];
+  let cursor = null;
+  do {
+    const query = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await request('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`);
+    items.push(...(page.data ?? []));
+    cursor = page.next;
+  } while (cursor);
+  return items;
+}
+
 export const api = {
   get: (path) => request('GET', path),
+  all: every,
   post: (path, body) => request('POST', path, body ?? {}),
   patch: (path, body) => request('PATCH', path, body),
   del: (path) => request('DELETE', path),
@@ -90,6 +104,12 @@ export const paths = {
   checklist: (p, c) => `${paths.checklists(p)}/${encodeURIComponent(c)}`,
   tasks: (p, c) => `${paths.checklist(p, c)}/tasks`,
   task: (p, c, t) => `${paths.tasks(p, c)}/${encodeURIComponent(t)}`,
+  scorecard: (p) => `${paths.project(p)}/scorecard`,
+  assessments: (p) => `${paths.project(p)}/assessments`,
+  /** The printable report: a page of its own, outside the UI. */
+  report: (p) => `${BASE}${paths.project(p)}/report?format=html`,
+  templates: '/templates',
+  template: (t) => `/templates/${encodeURIComponent(t)}`,
 };
 
 window.addEventListener('offline', () => setOnline(false));

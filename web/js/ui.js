@@ -180,6 +180,9 @@ export function clearDrafts(form, names) {
 
 function control(field, id, value) {
   const common = { id, name: field.name, autocomplete: field.autocomplete ?? 'off' };
+  if (field.type === 'checkbox') {
+    return h('input', { id, name: field.name, type: 'checkbox', checked: value === true || value === 'true' });
+  }
   if (field.type === 'textarea') {
     return h('textarea', { ...common, rows: field.rows ?? 4, placeholder: field.placeholder, value });
   }
@@ -195,7 +198,8 @@ function control(field, id, value) {
 
 function setFieldError(input, message) {
   const error = document.getElementById(input.dataset.errorId);
-  error.textContent = message;
+  // A field can be named by several errors (a list's items); each is kept.
+  error.textContent = error.hidden ? message : `${error.textContent} ${message}`;
   error.hidden = false;
   input.setAttribute('aria-invalid', 'true');
   input.setAttribute('aria-describedby', [input.dataset.hintId, error.id].filter(Boolean).join(' '));
@@ -215,17 +219,29 @@ function clearFieldError(input) {
  * problem+json answer shows each error beside the field it names.
  *
  * options: key (names the drafts), fields [{name, label, type, value, hint,
- * placeholder, optional, hideLabel, options, rows, autocomplete}], submit
- * (button text), onSubmit(values) -> result, onDone(result) after drafts are
- * cleared, onCancel, layout ('stack' | 'inline'), reset (clear after success).
+ * placeholder, optional, hideLabel, options, rows, autocomplete, itemLabel}],
+ * submit (button text), onSubmit(values) -> result, onDone(result) after
+ * drafts are cleared, onCancel, layout ('stack' | 'inline'), reset (clear
+ * after success), intro (nodes shown above the fields).
+ *
+ * An entry of `fields` may instead be a group, {legend, className, fields},
+ * drawn as a fieldset. A checkbox (type 'checkbox') gives true or false. An
+ * error naming `links[2]` is shown under the field `links` as
+ * "<itemLabel> 3: message".
  */
 export function form(options) {
   const { key, fields, submit, onSubmit, onDone, onCancel, layout = 'stack', reset = false } = options;
   const alertBox = h('div', { class: 'form-alert', role: 'alert', hidden: true });
   const el = h('form', { class: `form form-${layout} ${options.className ?? ''}`, novalidate: true, dataset: { key } });
   const controls = [];
+  const names = () => controls.map(([f]) => f.name);
+  const valueOf = (field, input) => (field.type === 'checkbox' ? input.checked : input.value);
 
-  const rows = fields.map((field) => {
+  const row = (field) => {
+    if (field.fields) {
+      return h('fieldset', { class: `fieldset ${field.className ?? ''}` },
+        h('legend', { class: 'fieldset-legend' }, field.legend), field.fields.map(row));
+    }
     const id = field.id ?? uid('field');
     const saved = field.type === 'password' ? null : readDraft(key, field.name);
     const input = control(field, id, saved ?? field.value ?? '');
@@ -237,25 +253,27 @@ export function form(options) {
     }
     if (field.autofocus) input.autofocus = true;
     input.addEventListener('input', () => {
-      if (field.type !== 'password') writeDraft(key, field.name, input.value);
+      if (field.type !== 'password') writeDraft(key, field.name, String(valueOf(field, input)));
       if (input.hasAttribute('aria-invalid')) clearFieldError(input);
     });
     controls.push([field, input]);
-    return h('div', { class: `field field-${field.name} ${field.className ?? ''}` },
-      h('label', { for: id, class: field.hideLabel ? 'visually-hidden' : '' },
-        field.label, field.optional ? h('span', { class: 'optional' }, ' (optional)') : null),
-      input,
+    const label = h('label', { for: id, class: field.hideLabel ? 'visually-hidden' : '' },
+      field.label, field.optional ? h('span', { class: 'optional' }, ' (optional)') : null);
+    const check = field.type === 'checkbox';
+    return h('div', { class: `field field-${field.name.replace(/\W+/g, '-')} ${check ? 'field-check' : ''} ${field.className ?? ''}` },
+      check ? h('div', { class: 'check' }, input, label) : [label, input],
       field.hint ? h('p', { class: 'hint', id: `${id}-hint` }, field.hint) : null,
       h('p', { class: 'field-error', id: `${id}-error`, hidden: true }));
-  });
+  };
+  const rows = fields.map(row);
 
   const button = h('button', { type: 'submit', class: 'btn btn-primary', dataset: { key: `${key}:submit` } }, submit);
-  el.append(alertBox, ...rows, h('div', { class: 'form-actions' },
+  el.append(alertBox, options.intro ?? [], ...rows, h('div', { class: 'form-actions' },
     button,
     onCancel ? h('button', {
       type: 'button',
       class: 'btn btn-quiet',
-      onclick: () => { clearDrafts(key, fields.map((f) => f.name)); onCancel(); },
+      onclick: () => { clearDrafts(key, names()); onCancel(); },
     }, 'Cancel') : null));
 
   el.addEventListener('submit', async (event) => {
@@ -263,7 +281,7 @@ export function form(options) {
     if (el.getAttribute('aria-busy') === 'true') return;
     alertBox.hidden = true;
     controls.forEach(([, input]) => clearFieldError(input));
-    const values = Object.fromEntries(controls.map(([field, input]) => [field.name, input.value]));
+    const values = Object.fromEntries(controls.map(([field, input]) => [field.name, valueOf(field, input)]));
     el.setAttribute('aria-busy', 'true');
     button.disabled = true;
     let result;
@@ -277,8 +295,13 @@ export function form(options) {
     }
     el.removeAttribute('aria-busy');
     button.disabled = false;
-    clearDrafts(key, fields.map((f) => f.name));
-    if (reset) controls.forEach(([field, input]) => { input.value = field.value ?? ''; });
+    clearDrafts(key, names());
+    if (reset) {
+      controls.forEach(([field, input]) => {
+        if (field.type === 'checkbox') input.checked = field.value === true;
+        else input.value = field.value ?? '';
+      });
+    }
     await onDone?.(result);
   });
   return el;
@@ -289,9 +312,12 @@ function showErrors(el, alertBox, controls, error) {
   let first = null;
   if (error instanceof ApiError && error.errors.length) {
     for (const { field, message } of error.errors) {
-      const match = controls.find(([f]) => f.name === field);
+      const item = field.match(/^(.*)\[(\d+)\]$/);
+      const exact = controls.find(([f]) => f.name === field);
+      const list = !exact && item ? controls.find(([f]) => f.name === item[1] && f.itemLabel) : null;
+      const match = exact ?? list;
       if (match) {
-        setFieldError(match[1], message);
+        setFieldError(match[1], list ? `${list[0].itemLabel} ${Number(item[2]) + 1}: ${message}` : message);
         first ??= match[1];
       } else {
         unmatched.push(`${field}: ${message}`);

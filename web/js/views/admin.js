@@ -1,7 +1,8 @@
-// What only admins see: whether backups are fresh, who has an account, and
-// the audit log of sign-ins, deletes and key and account changes.
+// What only admins see: whether backups are fresh, who has an account, the
+// checklist templates editors saved (which only admins delete), and the
+// audit log of sign-ins, deletes and key and account changes.
 
-import { ApiError, api } from '../api.js';
+import { ApiError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
 import { ROLE_LABEL, can, session } from '../session.js';
 import {
@@ -21,10 +22,11 @@ export async function render(main, _params, app) {
     }));
     return;
   }
-  const state = { backup: undefined, users: null, audit: null, next: null, errors: {} };
+  const state = { backup: undefined, users: null, templates: null, audit: null, next: null, errors: {} };
   const ctx = { state, app };
   ctx.paint = () => repaint(main, () => view(ctx));
   ctx.loadUsers = () => settle('users', async () => { state.users = (await api.get('/users')).data; });
+  ctx.loadTemplates = () => settle('templates', async () => { state.templates = (await api.get(paths.templates)).data; });
   ctx.loadBackup = () => settle('backup', async () => {
     try {
       state.backup = (await api.get('/backups/status')).data;
@@ -49,13 +51,14 @@ export async function render(main, _params, app) {
     if (app.alive()) ctx.paint();
   }
   ctx.paint();
-  await Promise.all([ctx.loadBackup(), ctx.loadUsers(), ctx.loadAudit()]);
+  await Promise.all([ctx.loadBackup(), ctx.loadUsers(), ctx.loadTemplates(), ctx.loadAudit()]);
 }
 
 function view(ctx) {
   return [
     pageHeader({ title: 'Admin', subtitle: 'Backups, accounts and the audit trail.' }),
     h('div', { class: 'admin-grid' }, backup(ctx), users(ctx)),
+    templates(ctx),
     audit(ctx),
   ];
 }
@@ -155,6 +158,45 @@ async function deleteUser(ctx, user) {
   }
   await ctx.loadUsers();
   document.getElementById('users-heading')?.focus();
+}
+
+/** The saved templates; the built-in ones cannot be deleted, so they are not listed. */
+function templates(ctx) {
+  const { state } = ctx;
+  let body;
+  if (state.errors.templates) body = failure(state.errors.templates, () => ctx.loadTemplates());
+  else if (!state.templates) body = loading('templates');
+  else {
+    const saved = state.templates.filter((t) => !t.builtIn);
+    body = saved.length
+      ? h('ul', { class: 'user-list' }, saved.map((t) => h('li', { class: 'user', dataset: { template: t.name } },
+        h('span', { class: 'user-email' }, t.name),
+        h('span', { class: 'muted small nowrap' }, `${t.tasks.length} task${t.tasks.length === 1 ? '' : 's'}`),
+        h('button', {
+          type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
+          'aria-label': `Delete template ${t.name}`,
+          onclick: () => deleteTemplate(ctx, t),
+        }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete')))))
+      : h('p', { class: 'muted' }, 'No saved templates. Editors save one from a checklist with “Save as template”; the built-in templates are always there.');
+  }
+  return section('templates-heading', 'Saved templates', 'copy', body);
+}
+
+async function deleteTemplate(ctx, template) {
+  const sure = await confirmDelete({
+    title: `Delete the template “${template.name}”?`,
+    body: 'Checklists already made from it keep their tasks. This cannot be undone.',
+    action: 'Delete template',
+  });
+  if (!sure) return;
+  try {
+    await api.del(paths.template(template.id));
+    announce(`Deleted the template ${template.name}.`);
+  } catch (error) {
+    announce(`Not deleted: ${error.message}`);
+  }
+  await ctx.loadTemplates();
+  document.getElementById('templates-heading')?.focus();
 }
 
 /** `user:<id>` as the user's email when known, `token:<id>` shortened. */

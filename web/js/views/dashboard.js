@@ -1,14 +1,16 @@
 // The overview: how ready everything is (share of tasks done), counts by
-// kind and status, and a page of projects with a bar per project and per
-// checklist. Editors can start a new project from here.
+// kind and status, and a page of projects, each with its readiness level, a
+// bar per pillar (score out of 5, target marked) and a bar per checklist.
+// Editors can start a new project from here.
 
-import { ApiError, api } from '../api.js';
+import { ApiError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
 import { can } from '../session.js';
 import {
   STATUS, ago, badge, empty, failure, form, formatDay, isOverdue, loading, pageHeader, percent, progressBar,
   repaint, tally, tasksOf,
 } from '../ui.js';
+import { levelBadge, pillarRow } from '../readiness.js';
 
 const PAGE_SIZE = 10;
 
@@ -20,6 +22,7 @@ export async function render(main, _params, app) {
     projects: null,
     next: null,
     summary: null,
+    scorecards: new Map(),
     error: null,
     creating: false,
   };
@@ -32,6 +35,7 @@ export async function render(main, _params, app) {
     const query = `?limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     try {
       const [page, summary] = await Promise.all([api.get(`/projects${query}`), fetchSummary()]);
+      state.scorecards = await fetchScorecards(page.data);
       state.projects = page.data;
       state.next = page.next;
       state.summary = summary;
@@ -43,6 +47,15 @@ export async function render(main, _params, app) {
 
   main.replaceChildren(pageHeader({ title: 'Readiness overview' }), loading('projects'));
   await load();
+}
+
+/**
+ * Each project's scorecard by id. One that cannot be read is left out, and
+ * its card simply shows no pillars.
+ */
+async function fetchScorecards(projects) {
+  const cards = await Promise.all(projects.map((p) => api.get(paths.scorecard(p.id)).then((r) => r.data, () => null)));
+  return new Map(projects.map((p, i) => [p.id, cards[i]]));
 }
 
 /** The totals over all projects, or null when the server has no summary. */
@@ -206,16 +219,17 @@ function projectsSection(state, ctx) {
   heading.querySelector('h2').tabIndex = -1;
   return h('section', { 'aria-labelledby': 'projects-heading' },
     heading,
-    h('ul', { class: 'project-grid' }, state.projects.map(projectCard)),
+    h('ul', { class: 'project-grid' }, state.projects.map((p) => projectCard(p, state.scorecards.get(p.id)))),
     state.page > 0 || state.next ? pager : null);
 }
 
-function projectCard(project) {
+function projectCard(project, scorecard) {
   const counts = tally(tasksOf(project));
-  return h('li', { class: 'card project-card' },
+  return h('li', { class: 'card project-card', dataset: { project: project.name } },
     h('div', { class: 'project-card-head' },
       h('div', { class: 'project-card-title' },
         h('h3', {}, h('a', { href: `/projects/${project.id}`, class: 'project-link' }, project.name)),
+        scorecard ? h('p', { class: 'project-level' }, h('span', { class: 'visually-hidden' }, 'Level: '), levelBadge(scorecard.level)) : null,
         project.description ? h('p', { class: 'muted clamp' }, project.description) : null),
       h('div', { class: 'score' },
         h('span', { class: 'score-value' }, `${percent(counts.done, counts.total)}%`),
@@ -226,6 +240,7 @@ function projectCard(project) {
       counts.inProgress ? badge(`${counts.inProgress} in progress`, 'badge-progress') : null,
       project.ownerEmail ? h('span', { class: 'meta-item' }, icon('user'), project.ownerEmail) : null,
       h('span', { class: 'meta-item' }, `Updated ${ago(project.updatedAt)}`)),
+    scorecard ? pillars(project, scorecard) : null,
     project.checklists.length
       ? h('ul', { class: 'mini-checklists', 'aria-label': `${project.name} checklists` }, project.checklists.map((checklist) => {
         const c = tally(checklist.tasks);
@@ -235,4 +250,12 @@ function projectCard(project) {
           h('span', { class: 'mini-count' }, `${c.done}/${c.total}`));
       }))
       : h('p', { class: 'muted small' }, 'No checklists yet'));
+}
+
+/** The four pillars' current scores out of 5, each with its target marked. */
+function pillars(project, scorecard) {
+  const assessed = scorecard.pillars.some((p) => typeof p.score === 'number');
+  return h('div', { class: 'project-pillars' }, assessed
+    ? h('ul', { class: 'pillar-rows', 'aria-label': `${project.name} pillar scores` }, scorecard.pillars.map(pillarRow))
+    : h('p', { class: 'muted small' }, 'Pillars not assessed yet'));
 }

@@ -1,27 +1,62 @@
-// One project: its details, its checklists with a bar each, and their tasks.
-// A task's status moves on in one click (pending → in progress → done →
-// pending); editors rename, edit and delete in place, and every delete is
-// confirmed in a dialog first. Overdue tasks are marked in words and colour.
+// One project: its details, its readiness scorecard (scorecard.js) and its
+// checklists with their tasks (checklists.js). Editors edit the details in
+// place; deleting the project is confirmed in a dialog first.
 
 import { ApiError, ConnectionError, api, paths } from '../api.js';
-import { h, icon, uid } from '../dom.js';
+import { h, icon } from '../dom.js';
 import { can } from '../session.js';
 import {
-  STATUS, announce, badge, confirmDelete, empty, failure, form, formatDay, isOverdue, loading,
-  pageHeader, percent, progressBar, repaint, statusBadge, tally, tasksOf, timeEl,
+  announce, confirmDelete, empty, failure, form, loading, pageHeader, percent, progressBar, repaint, tally, tasksOf,
+  timeEl,
 } from '../ui.js';
+import { addChecklist, checklist } from './checklists.js';
+import { scorecardSection } from './scorecard.js';
 
 export async function render(main, [projectId], app) {
-  const state = { project: null, error: null, editing: new Set(), busy: new Set(), notice: null };
+  const state = {
+    project: null,
+    error: null,
+    scorecard: null,
+    assessments: null,
+    readinessError: null,
+    templates: null,
+    editing: new Set(),
+    busy: new Set(),
+    notice: null,
+  };
   const ctx = { state, app, projectId };
   ctx.paint = () => repaint(main, () => view(ctx));
+  /** The scorecard and the history behind its charts; a failure here leaves the rest of the page. */
+  const loadReadiness = async () => {
+    try {
+      const [card, history] = await Promise.all([
+        api.get(paths.scorecard(projectId)),
+        api.all(paths.assessments(projectId)),
+      ]);
+      state.scorecard = card.data;
+      state.assessments = history;
+      state.readinessError = null;
+    } catch (error) {
+      state.readinessError = error;
+    }
+  };
+  ctx.loadTemplates = async () => {
+    try {
+      state.templates = (await api.get(paths.templates)).data;
+    } catch {
+      state.templates = []; // a checklist can still be started by name
+    }
+  };
   ctx.load = async () => {
+    const readiness = loadReadiness();
+    const templates = can.edit() && !state.templates ? ctx.loadTemplates() : null;
     try {
       state.project = (await api.get(paths.project(projectId))).data;
       state.error = null;
     } catch (error) {
       state.error = error;
     }
+    await Promise.all([readiness, templates]);
     if (app.alive()) ctx.paint();
   };
   /** Runs a change, reloads the project, and reports a failure on the page. */
@@ -72,15 +107,18 @@ function view(ctx) {
     state.notice ? notice(ctx) : null,
     state.editing.has('project') ? editProject(ctx) : null,
     overview(project),
-    h('div', { class: 'checklists' }, project.checklists.map((c) => checklist(ctx, c))),
-    project.checklists.length ? null : empty({
-      iconName: 'list',
-      title: 'No checklists yet',
-      body: can.edit()
-        ? 'Group the work into checklists such as “Observability” or “Security review”, then add tasks.'
-        : 'Nobody has added a checklist to this project yet.',
-    }),
-    can.edit() ? addChecklist(ctx) : null,
+    scorecardSection(ctx),
+    h('section', { class: 'checklists', 'aria-labelledby': 'checklists-heading' },
+      h('h2', { id: 'checklists-heading', class: 'section-title' }, 'Checklists'),
+      project.checklists.map((c) => checklist(ctx, c)),
+      project.checklists.length ? null : empty({
+        iconName: 'list',
+        title: 'No checklists yet',
+        body: can.edit()
+          ? 'Group the work into checklists such as “Observability” or “Security review”, or start from a template, then add tasks.'
+          : 'Nobody has added a checklist to this project yet.',
+      }),
+      can.edit() ? addChecklist(ctx) : null),
   ];
 }
 
@@ -175,188 +213,3 @@ function overview(project) {
       counts.overdue ? chip('overdue', 'overdue', counts.overdue) : null));
 }
 
-function checklist(ctx, list) {
-  const { project } = ctx.state;
-  const counts = tally(list.tasks);
-  const headingId = `checklist-${list.id}`;
-  const renaming = ctx.state.editing.has(`checklist:${list.id}`);
-  const summary = [`${counts.done} of ${counts.total} done`, counts.overdue ? `${counts.overdue} overdue` : null]
-    .filter(Boolean).join(' · ');
-  return h('section', { class: 'card checklist', 'aria-labelledby': headingId, dataset: { checklist: list.name } },
-    h('div', { class: 'checklist-head' },
-      h('div', { class: 'checklist-title' },
-        h('h2', { id: headingId, tabindex: '-1' }, list.name),
-        h('p', { class: 'muted small' }, summary)),
-      h('div', { class: 'checklist-progress' },
-        progressBar(counts.done, counts.total, `${list.name} progress`),
-        h('span', { class: 'small strong' }, `${percent(counts.done, counts.total)}%`)),
-      can.edit() ? h('div', { class: 'row-actions' },
-        h('button', {
-          type: 'button', class: 'btn btn-quiet btn-small', dataset: { key: `rename:${list.id}` },
-          'aria-label': `Rename checklist ${list.name}`, 'aria-expanded': String(renaming),
-          onclick: () => ctx.toggle(`checklist:${list.id}`, !renaming),
-        }, icon('edit'), h('span', { class: 'label-wide' }, 'Rename')),
-        h('button', {
-          type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
-          'aria-label': `Delete checklist ${list.name}`, onclick: () => deleteChecklist(ctx, list),
-        }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete'))) : null),
-    renaming ? form({
-      key: `checklist:${list.id}`,
-      layout: 'inline',
-      submit: 'Save',
-      fields: [{ name: 'name', label: 'Checklist name', value: list.name, autofocus: true }],
-      onSubmit: (values) => api.patch(paths.checklist(project.id, list.id), { name: values.name }),
-      onDone: async () => {
-        ctx.state.editing.delete(`checklist:${list.id}`);
-        await ctx.load();
-        announce('Checklist renamed.');
-      },
-      onCancel: () => ctx.toggle(`checklist:${list.id}`, false),
-    }) : null,
-    list.tasks.length
-      ? h('ul', { class: 'tasks', 'aria-label': `Tasks in ${list.name}` }, list.tasks.map((t) => task(ctx, list, t)))
-      : h('p', { class: 'tasks-empty muted' }, 'No tasks in this checklist yet.'),
-    can.edit() ? addTask(ctx, list) : null);
-}
-
-async function deleteChecklist(ctx, list) {
-  const sure = await confirmDelete({
-    title: `Delete the checklist “${list.name}”?`,
-    body: `Its ${list.tasks.length} tasks are deleted with it. This cannot be undone.`,
-    action: 'Delete checklist',
-  });
-  if (!sure) return;
-  await ctx.change(() => api.del(paths.checklist(ctx.projectId, list.id)), `Deleted ${list.name}.`);
-  document.querySelector('main h1')?.focus();
-}
-
-function statusControl(ctx, list, t) {
-  if (!can.edit()) return statusBadge(t.status);
-  const next = STATUS[t.status].next;
-  return h('button', {
-    type: 'button',
-    class: `status status-${t.status} status-button`,
-    dataset: { key: `status:${t.id}`, testid: 'status' },
-    // Not `disabled`: a disabled button would drop keyboard focus mid-change.
-    'aria-busy': ctx.state.busy.has(t.id) ? 'true' : null,
-    'aria-label': `${STATUS[t.status].label}: mark “${t.title}” ${STATUS[next].label.toLowerCase()}`,
-    title: `Mark ${STATUS[next].label.toLowerCase()}`,
-    onclick: () => cycle(ctx, list, t),
-  }, h('span', { class: 'status-dot', 'aria-hidden': 'true' }), STATUS[t.status].label);
-}
-
-async function cycle(ctx, list, t) {
-  if (ctx.state.busy.has(t.id)) return;
-  const next = STATUS[t.status].next;
-  ctx.state.busy.add(t.id);
-  await ctx.change(
-    () => api.patch(paths.task(ctx.projectId, list.id, t.id), { status: next }),
-    `“${t.title}” is now ${STATUS[next].label.toLowerCase()}.`,
-  );
-  ctx.state.busy.delete(t.id);
-  ctx.paint();
-}
-
-function task(ctx, list, t) {
-  const overdue = isOverdue(t);
-  const editing = ctx.state.editing.has(`task:${t.id}`);
-  const notesId = t.notes ? uid('notes') : null;
-  return h('li', { class: `task task-${t.status} ${overdue ? 'is-overdue' : ''}`, dataset: { task: t.title } },
-    h('div', { class: 'task-row' },
-      statusControl(ctx, list, t),
-      h('div', { class: 'task-main' },
-        h('span', { class: 'task-title' }, t.title),
-        h('div', { class: 'task-meta' },
-          overdue ? badge('Overdue', 'badge-danger') : null,
-          t.dueDate ? h('span', { class: `meta-item ${overdue ? 'text-danger' : ''}` }, icon('calendar'),
-            h('span', {}, `Due ${formatDay(t.dueDate)}`)) : null,
-          t.notes ? h('span', { class: 'meta-item task-notes', id: notesId }, icon('note'), h('span', {}, t.notes)) : null)),
-      can.edit() ? h('div', { class: 'row-actions' },
-        h('button', {
-          type: 'button', class: 'btn btn-quiet btn-small', dataset: { key: `edit:${t.id}` },
-          'aria-label': `Edit “${t.title}”`, 'aria-expanded': String(editing),
-          onclick: () => ctx.toggle(`task:${t.id}`, !editing),
-        }, icon('edit'), h('span', { class: 'label-wide' }, 'Edit')),
-        h('button', {
-          type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
-          'aria-label': `Delete “${t.title}”`, onclick: () => deleteTask(ctx, list, t),
-        }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete'))) : null),
-    editing ? editTask(ctx, list, t) : null);
-}
-
-function editTask(ctx, list, t) {
-  return form({
-    key: `task:${t.id}`,
-    className: 'task-edit',
-    submit: 'Save task',
-    fields: [
-      { name: 'title', label: 'Title', value: t.title, hint: '3 to 120 characters.' },
-      { name: 'dueDate', label: 'Due date', optional: true, type: 'date', value: t.dueDate ?? '' },
-      { name: 'notes', label: 'Notes', optional: true, type: 'textarea', rows: 3, value: t.notes ?? '' },
-    ],
-    onSubmit: (values) => api.patch(paths.task(ctx.projectId, list.id, t.id), {
-      title: values.title,
-      dueDate: values.dueDate || null,
-      notes: values.notes.trim() ? values.notes : null,
-    }),
-    onDone: async () => {
-      ctx.state.editing.delete(`task:${t.id}`);
-      await ctx.load();
-      announce('Task saved.');
-    },
-    onCancel: () => ctx.toggle(`task:${t.id}`, false),
-  });
-}
-
-async function deleteTask(ctx, list, t) {
-  const sure = await confirmDelete({
-    title: `Delete the task “${t.title}”?`,
-    body: 'Its notes and due date are deleted with it. This cannot be undone.',
-    action: 'Delete task',
-  });
-  if (!sure) return;
-  await ctx.change(() => api.del(paths.task(ctx.projectId, list.id, t.id)), `Deleted “${t.title}”.`);
-  document.getElementById(`checklist-${list.id}`)?.focus();
-}
-
-function addTask(ctx, list) {
-  return form({
-    key: `new-task:${list.id}`,
-    layout: 'inline',
-    className: 'add-task',
-    submit: 'Add task',
-    reset: true,
-    fields: [
-      { name: 'title', label: `New task in ${list.name}`, hideLabel: true, placeholder: 'Add a task…' },
-      { name: 'dueDate', label: 'Due date', hideLabel: true, type: 'date', optional: true, title: 'Due date (optional)' },
-    ],
-    onSubmit: (values) => {
-      const body = { title: values.title };
-      if (values.dueDate) body.dueDate = values.dueDate;
-      return api.post(paths.tasks(ctx.projectId, list.id), body);
-    },
-    onDone: async () => {
-      await ctx.load();
-      announce('Task added.');
-      document.querySelector(`[data-key="new-task:${list.id}:title"]`)?.focus();
-    },
-  });
-}
-
-function addChecklist(ctx) {
-  return h('section', { class: 'card card-dashed', 'aria-labelledby': 'add-checklist-heading' },
-    h('h2', { id: 'add-checklist-heading', class: 'card-title' }, 'Add a checklist'),
-    form({
-      key: `new-checklist:${ctx.projectId}`,
-      layout: 'inline',
-      submit: 'Add checklist',
-      reset: true,
-      fields: [{ name: 'name', label: 'Checklist name', hideLabel: true, placeholder: 'e.g. Observability' }],
-      onSubmit: (values) => api.post(paths.checklists(ctx.projectId), { name: values.name }),
-      onDone: async () => {
-        await ctx.load();
-        announce('Checklist added.');
-        document.querySelector(`[data-key="new-task:${ctx.state.project.checklists.at(-1)?.id}:title"]`)?.focus();
-      },
-    }));
-}
