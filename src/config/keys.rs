@@ -205,6 +205,21 @@ pub const KEY_ROTATION_DAYS: Key = key(
     "90",
     "rotation policy: diagnose warns when the data key is older than this (1–3650)",
 );
+pub const OTLP_ENDPOINT: Key = key(
+    "tracing.otlp_endpoint",
+    "none (off)",
+    "OTLP/HTTP receiver to export traces to, e.g. http://127.0.0.1:4318 (/v1/traces is added); unset, nothing is exported",
+);
+pub const SERVICE_NAME: Key = key(
+    "tracing.service_name",
+    "launchpad",
+    "the service.name exported spans carry",
+);
+pub const SAMPLING_RATIO: Key = key(
+    "tracing.sampling_ratio",
+    "1.0",
+    "share of traces started here that are exported (0.0–1.0); a caller's sampling decision is followed",
+);
 
 /// Every key, in the order reports list them.
 pub const ALL: &[Key] = &[
@@ -237,6 +252,9 @@ pub const ALL: &[Key] = &[
     MIN_FREE_DISK,
     BACKUP_MAX_AGE,
     KEY_ROTATION_DAYS,
+    OTLP_ENDPOINT,
+    SERVICE_NAME,
+    SAMPLING_RATIO,
 ];
 
 /// Keys that used to exist: `(old name, what to do instead)`. Still read

@@ -26,4 +26,5 @@ mod route_table;
 mod service;
 mod status;
 mod tasks;
+mod traces;
 mod ui;
