@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what a fresh machine lacks, then runs the
-# formatter check, clippy with warnings as errors, the deployment checks
+# formatter check, clippy with warnings as errors, the dependency policy
+# (licences, bans, sources, RustSec advisories), the deployment checks
 # (scripts, monitoring assets, systemd units, install.sh), every test, and
 # the browser tests of the UI.
 set -euo pipefail
@@ -53,6 +54,12 @@ scripts/check-layers.sh
 
 log "monitoring: alert rules, their tests, the dashboard and metric names"
 scripts/check-monitoring.sh
+
+# cargo-deny (installed once, pinned) and the RustSec advisory database,
+# from the network or the offline copy (LAUNCHPAD_ADVISORY_DB); npm audit
+# of the browser tests only warns.
+log "dependencies: licences, bans, sources, advisories"
+scripts/check-deps.sh
 
 # The unit and install checks use the real binary.
 log "cargo build"
