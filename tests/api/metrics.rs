@@ -89,7 +89,13 @@ async fn request_metrics_are_labelled_by_route_pattern_never_by_raw_path() {
     );
     assert!(scrape.contains(r#"launchpad_ready_check{check="store"} 1"#));
     assert!(scrape.contains(r#"launchpad_tasks{status="in_progress"}"#));
-    assert!(scrape.contains("launchpad_build_info{version=\""));
+    assert!(
+        scrape.contains(&format!(
+            "launchpad_build_info{{version=\"{} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "the build info names Cargo.toml's version"
+    );
 }
 
 #[tokio::test]
