@@ -14,6 +14,7 @@
 //! [`trace`]; the service's subscriber carries their layer only when spans
 //! are exported.
 
+mod otlp_http;
 mod trace;
 
 pub use trace::{finish_request, join_trace, traceparent};

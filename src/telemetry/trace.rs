@@ -24,7 +24,7 @@ use opentelemetry::trace::{
     SpanContext, Status, TraceContextExt, TraceFlags, TraceState, TracerProvider,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
     IdGenerator, RandomIdGenerator, Sampler, SdkTracerProvider, Tracer,
@@ -62,6 +62,9 @@ pub fn start_export(settings: &TraceSettings) -> anyhow::Result<Option<(Tracer, 
         .with_protocol(Protocol::HttpJson)
         .with_endpoint(endpoint)
         .with_timeout(EXPORT_TIMEOUT)
+        .with_http_client(super::otlp_http::OtlpHttp {
+            timeout: EXPORT_TIMEOUT,
+        })
         .build()
         .with_context(|| {
             format!("setting up the span exporter for {endpoint} (tracing.otlp_endpoint)")
