@@ -10,7 +10,9 @@
 #      is restored too (a .pre-restore copy appears, the data is still there);
 #   4. refusals that change nothing: a service that is not ready, a new
 #      binary that does not run;
-#   5. the error-rate rule on /metrics text: a fast burn rolls back, a slow
+#   5. an instance installed from the package upgraded to a .deb (dpkg into
+#      the scratch root, its maintainer scripts run outside a chroot);
+#   6. the error-rate rule on /metrics text: a fast burn rolls back, a slow
 #      one does not, the upgrade's own probes do not count.
 # The "good build" is the binary with bytes appended (it runs the same, and
 # its checksum tells it apart); the broken ones are shell scripts named
@@ -43,15 +45,19 @@ fail() {
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 
 # A port nothing listens on.
-port=""
-for _ in $(seq 50); do
-    candidate=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-        port=$candidate
-        break
-    fi
-done
-[[ -n "$port" ]] || { echo "check-upgrade: no free port found" >&2; exit 1; }
+free_port() {
+    local candidate
+    for _ in $(seq 50); do
+        candidate=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+            echo "$candidate"
+            return
+        fi
+    done
+    echo "check-upgrade: no free port found" >&2
+    exit 1
+}
+port="$(free_port)"
 url="http://127.0.0.1:$port"
 
 scripts/install.sh --root "$root" --binary "$binary" >/dev/null
@@ -59,19 +65,23 @@ installed="$root/usr/local/bin/launchpad"
 cli=(--config "$root/etc/launchpad/launchpad.toml" --data-dir "$root/var/lib/launchpad"
     --identity "$root/etc/launchpad/age-identity")
 
-# The service: `launchpad serve` from the scratch root, as launchpad.service
-# would run it, in the background; stop is SIGTERM and a wait.
-cat >"$svc" <<EOF
+# make_service SCRIPT ROOT BINARY PORT: a script that runs `launchpad serve`
+# from a scratch root as launchpad.service would, in the background; stop
+# is SIGTERM and a wait.
+make_service() {
+    local script="$1" at="$2" bin="$3" on="$4"
+    cat >"$script" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
-pidfile="$work/launchpad.pid"
+pidfile="$script.pid"
 running() { [[ -f "\$pidfile" ]] && kill -0 "\$(cat "\$pidfile")" 2>/dev/null; }
 case "\$1" in
 start)
     running && exit 0
-    env -i PATH="\$PATH" LAUNCHPAD_ENV=production LAUNCHPAD_LISTEN=127.0.0.1:$port \\
+    env -i PATH="\$PATH" LAUNCHPAD_ENV=production LAUNCHPAD_LISTEN=127.0.0.1:$on \\
         LAUNCHPAD_ANONYMOUS_ROLE=editor LAUNCHPAD_LOG_FORMAT=json \\
-        "$installed" serve ${cli[*]} >>"$work/service.log" 2>&1 &
+        "$bin" serve --config "$at/etc/launchpad/launchpad.toml" --data-dir "$at/var/lib/launchpad" \\
+        --identity "$at/etc/launchpad/age-identity" >>"$script.log" 2>&1 &
     echo \$! >"\$pidfile"
     ;;
 stop)
@@ -87,26 +97,36 @@ stop)
 is-active) running ;;
 esac
 EOF
-chmod +x "$svc"
+    chmod +x "$script"
+}
+make_service "$svc" "$root" "$installed" "$port"
 upgrade=(scripts/upgrade.sh --root "$root" --service-cmd "$svc" --url "$url" --timeout 10 --watch 3)
 
-ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/ready")" == 200 ]]; }
+ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${1:-$url}/ready")" == 200 ]]; }
 wait_ready() {
     for _ in $(seq 150); do
-        ready && return 0
+        ready "$@" && return 0
         sleep 0.1
     done
     return 1
 }
 
+# serve_ready SERVICE BINARY URL DATA_DIR CLI...: starts the service and
+# gives it what production's /ready asks for, an admin and a first backup.
+serve_ready() {
+    local service="$1" bin="$2" at="$3" data="$4"
+    shift 4
+    "$service" start
+    wait_ready "$at" || true
+    LAUNCHPAD_PASSWORD='correct horse battery staple 42' \
+        "$bin" user add --email admin@example.com --role admin "$@" >/dev/null
+    mkdir -p "$data/backups"
+    "$bin" backup --out "$data/backups/first.lpbackup" "$@" >/dev/null 2>&1
+    wait_ready "$at" || { curl -s "$at/ready"; echo; fail "the scratch server at $at is not ready"; exit 1; }
+}
+
 echo "a production server in the scratch root, with an admin and a first backup"
-"$svc" start
-wait_ready || curl -s "$url/ready" >/dev/null || true
-LAUNCHPAD_PASSWORD='correct horse battery staple 42' \
-    "$installed" user add --email admin@example.com --role admin "${cli[@]}" >/dev/null
-mkdir -p "$root/var/lib/launchpad/backups"
-"$installed" backup --out "$root/var/lib/launchpad/backups/first.lpbackup" "${cli[@]}" >/dev/null 2>&1
-wait_ready || { curl -s "$url/ready"; echo; fail "the scratch server is not ready"; exit 1; }
+serve_ready "$svc" "$installed" "$url" "$root/var/lib/launchpad" "${cli[@]}"
 curl -s -o /dev/null -X POST "$url/api/v1/projects" -H 'content-type: application/json' \
     -H 'x-requested-with: launchpad' -d '{"name":"Made before the upgrades"}'
 
@@ -202,7 +222,37 @@ if ((status != 1)) || ! grep -q 'does not run' <<<"$out"; then
 fi
 [[ "$(sha "$installed")" == "$before" ]] || fail "a refused upgrade changed the binary"
 
-echo "5. the error-rate rule"
+echo "5. an upgrade of a package install to a .deb"
+"$svc" stop
+droot="$(mktemp -d)"
+dsvc="$work/deb-service"
+trap '"$dsvc" stop >/dev/null 2>&1 || true; cleanup; rm -rf "$droot"' EXIT
+strip -o "$work/stripped" "$binary"
+printf '\n# another build\n' >>"$work/stripped"
+scripts/release.sh --binary "$work/stripped" --out "$work/dist" >/dev/null
+deb="$(find "$work/dist" -name '*.deb')"
+mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates" "$droot/var/lib/dpkg/triggers"
+touch "$droot/var/lib/dpkg/status" "$droot/var/lib/dpkg/available"
+# The installed package, with the plain binary in place of its own: the
+# upgrade then has something to change.
+dpkg --root="$droot" --force-script-chrootless --force-depends -i "$deb" >/dev/null 2>&1
+install -m 755 "$binary" "$droot/usr/bin/launchpad"
+dport="$(free_port)"
+durl="http://127.0.0.1:$dport"
+dcli=(--config "$droot/etc/launchpad/launchpad.toml" --data-dir "$droot/var/lib/launchpad"
+    --identity "$droot/etc/launchpad/age-identity")
+make_service "$dsvc" "$droot" "$droot/usr/bin/launchpad" "$dport"
+serve_ready "$dsvc" "$droot/usr/bin/launchpad" "$durl" "$droot/var/lib/launchpad" "${dcli[@]}"
+out="$(scripts/upgrade.sh --root "$droot" --service-cmd "$dsvc" --url "$durl" --timeout 10 --watch 2 "$deb" 2>&1)" &&
+    status=0 || status=$?
+[[ -z "${CHECK_UPGRADE_SHOW:-}" ]] || printf '%s\n' "$out"
+((status == 0)) || fail "the .deb upgrade exited $status:"$'\n'"$out"
+grep -q 'installing the package' <<<"$out" || fail "the .deb upgrade did not install the package"
+[[ "$(sha "$droot/usr/bin/launchpad")" == "$(sha "$work/stripped")" ]] || fail "the package's binary is not installed"
+ready "$durl" || fail "the service is not ready after the .deb upgrade"
+"$dsvc" stop
+
+echo "6. the error-rate rule"
 # shellcheck source=/dev/null
 source "$repo/scripts/upgrade.sh"
 metrics() { # 2xx 5xx probes
@@ -221,7 +271,7 @@ too_many_errors "$start" "$start" 0.05 && fail "no requests at all counted as to
 
 if ((failures)); then
     echo "check-upgrade: $failures failure(s); the service's log:"
-    tail -20 "$work/service.log" | sed 's/^/  /'
+    tail -20 "$svc.log" | sed 's/^/  /'
     exit 1
 fi
 echo "check-upgrade: upgrades, rollbacks, restores and refusals behave"

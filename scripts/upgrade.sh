@@ -247,11 +247,11 @@ main() {
     if [[ -n "$deb" ]]; then
         say "installing the package $deb"
         if [[ -n "$root" ]]; then
-            dpkg --root="$root" --force-script-chrootless --force-depends --force-confold -i "$deb" | indent
+            dpkg --root="$root" --force-script-chrootless --force-depends --force-confold -i "$deb" 2>&1 | indent
         elif command -v apt-get >/dev/null; then
-            apt-get install -y -q -o Dpkg::Options::=--force-confold "$(realpath "$deb")" | indent
+            apt-get install -y -q -o Dpkg::Options::=--force-confold "$(realpath "$deb")" 2>&1 | indent
         else
-            dpkg --force-confold -i "$deb" | indent
+            dpkg --force-confold -i "$deb" 2>&1 | indent
         fi
     else
         install -m 755 "$new_bin" "$installed.new"
