@@ -99,11 +99,7 @@ pub const LEGEND: [(u8, &str, &str); 5] = [
         "repeatable for core paths, fragile under stress",
     ),
     (4, "Mature", "consistent, documented, monitored"),
-    (
-        5,
-        "Operationalized",
-        "battle-tested, continuously improved",
-    ),
+    (5, "Operationalized", "battle-tested, continuously improved"),
 ];
 
 bounded_text!(
@@ -127,7 +123,9 @@ impl EvidenceLink {
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
         let raw = raw.trim();
-        let invalid = TextError::Invalid("must be an http or https URL, such as https://ci.example.com/run/42");
+        let invalid = TextError::Invalid(
+            "must be an http or https URL, such as https://ci.example.com/run/42",
+        );
         if raw.len() > Self::MAX || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(invalid);
         }
@@ -257,13 +255,18 @@ impl NewAssessment {
 }
 
 fn required_score(raw: Option<i64>) -> Result<Score, TextError> {
-    raw.ok_or(TextError::Invalid("is required: a whole number from 1 to 5"))
-        .and_then(Score::parse)
+    raw.ok_or(TextError::Invalid(
+        "is required: a whole number from 1 to 5",
+    ))
+    .and_then(Score::parse)
 }
 
 fn parse_links(problems: &mut Problems, i: usize, raw: &[String]) -> Option<Vec<EvidenceLink>> {
     if raw.len() > MAX_LINKS {
-        problems.push(format!("scores[{i}].links"), format!("at most {MAX_LINKS} links"));
+        problems.push(
+            format!("scores[{i}].links"),
+            format!("at most {MAX_LINKS} links"),
+        );
         return None;
     }
     let mut links = Vec::with_capacity(raw.len());
@@ -348,13 +351,22 @@ mod tests {
             ["scores[3].pillar"]
         );
         let missing = all(3).into_iter().take(3).collect();
-        assert_eq!(fields(&NewAssessment::parse(missing).unwrap_err()), ["scores"]);
+        assert_eq!(
+            fields(&NewAssessment::parse(missing).unwrap_err()),
+            ["scores"]
+        );
     }
 
     #[test]
     fn links_must_be_http_urls_and_at_most_ten() {
         assert!(EvidenceLink::parse("https://ci.example.com/run/42").is_ok());
-        for bad in ["ftp://x.example", "javascript:alert(1)", "https://", "not a url", "https://a b"] {
+        for bad in [
+            "ftp://x.example",
+            "javascript:alert(1)",
+            "https://",
+            "not a url",
+            "https://a b",
+        ] {
             assert!(EvidenceLink::parse(bad).is_err(), "{bad} was accepted");
         }
         let mut scores = all(3);

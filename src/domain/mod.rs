@@ -16,12 +16,12 @@ pub mod template;
 mod text;
 mod user;
 
+pub use assessment::{Assessment, NewAssessment, Pillar, PillarScore, Score};
 pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
 pub use checklist::{Checklist, ChecklistName};
-pub use assessment::{Assessment, NewAssessment, Pillar, PillarScore, Score};
 pub use ids::{AssessmentId, ChecklistId, ProjectId, TaskId, TemplateId, TokenId, UserId};
-pub use scorecard::Level;
 pub use project::{Description, OwnerEmail, Project, ProjectName};
+pub use scorecard::Level;
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
 pub use text::{FieldProblem, Problems, TextError};
 pub use user::{NewUser, Password, Role, TokenName, UserEmail};

@@ -220,7 +220,9 @@ fn compliance_reviewed_recently(facts: &Facts<'_>) -> Result<(), String> {
             if age <= COMPLIANCE_FRESH_DAYS {
                 Ok(())
             } else {
-                Err(format!("The last compliance review is {age} days old; {needs}"))
+                Err(format!(
+                    "The last compliance review is {age} days old; {needs}"
+                ))
             }
         }
     }
@@ -318,7 +320,11 @@ pub struct Scorecard {
 /// Builds the scorecard: the verdict of the rules and each pillar's card.
 /// `open` holds the open tasks with their pillar; `today` decides what is
 /// overdue.
-pub fn scorecard(facts: &Facts<'_>, open: &[(Option<Pillar>, OpenTask)], today: time::Date) -> Scorecard {
+pub fn scorecard(
+    facts: &Facts<'_>,
+    open: &[(Option<Pillar>, OpenTask)],
+    today: time::Date,
+) -> Scorecard {
     let verdict = judge(facts);
     let first = facts.assessments.first();
     let pillars = Pillar::ALL
@@ -338,10 +344,10 @@ pub fn scorecard(facts: &Facts<'_>, open: &[(Option<Pillar>, OpenTask)], today: 
                 links: now.map_or_else(Vec::new, |s| {
                     s.links.iter().map(|l| l.as_str().to_owned()).collect()
                 }),
-                owner: now.and_then(|s| s.owner.as_ref()).map(|o| o.as_str().to_owned()),
-                next_checkpoint: now
-                    .and_then(|s| s.next_checkpoint)
-                    .map(String::from),
+                owner: now
+                    .and_then(|s| s.owner.as_ref())
+                    .map(|o| o.as_str().to_owned()),
+                next_checkpoint: now.and_then(|s| s.next_checkpoint).map(String::from),
                 overdue: now
                     .and_then(|s| s.next_checkpoint)
                     .is_some_and(|d| d.date() < today),
@@ -399,7 +405,11 @@ mod tests {
         }
     }
 
-    fn level(assessments: &[Assessment], tasks: &[TaskFacts], review_days_ago: Option<i64>) -> Level {
+    fn level(
+        assessments: &[Assessment],
+        tasks: &[TaskFacts],
+        review_days_ago: Option<i64>,
+    ) -> Level {
         judge(&Facts {
             assessments,
             tasks,
@@ -416,8 +426,14 @@ mod tests {
 
     #[test]
     fn hardened_needs_every_pillar_at_three() {
-        assert_eq!(level(&[assessment([3, 3, 3, 2], 1)], &[], None), Level::Prototype);
-        assert_eq!(level(&[assessment([3, 3, 3, 3], 1)], &[], None), Level::Hardened);
+        assert_eq!(
+            level(&[assessment([3, 3, 3, 2], 1)], &[], None),
+            Level::Prototype
+        );
+        assert_eq!(
+            level(&[assessment([3, 3, 3, 3], 1)], &[], None),
+            Level::Hardened
+        );
     }
 
     #[test]
@@ -431,7 +447,10 @@ mod tests {
         let fours = [assessment([4, 4, 4, 4], 1)];
         let done = [task(true, TaskStatus::Done, Some(1))];
         assert_eq!(level(&fours, &done, Some(1)), Level::ProductionReady);
-        assert_eq!(level(&[assessment([4, 4, 3, 4], 1)], &done, Some(1)), Level::Hardened);
+        assert_eq!(
+            level(&[assessment([4, 4, 3, 4], 1)], &done, Some(1)),
+            Level::Hardened
+        );
         let open = [task(true, TaskStatus::InProgress, None)];
         assert_eq!(level(&fours, &open, Some(1)), Level::Hardened);
         assert_eq!(level(&fours, &done, None), Level::Hardened);
@@ -442,8 +461,14 @@ mod tests {
     #[test]
     fn an_assessment_older_than_ninety_days_does_not_count_for_production_ready() {
         let done = [task(true, TaskStatus::Done, Some(100))];
-        assert_eq!(level(&[assessment([4, 4, 4, 4], 90)], &done, Some(1)), Level::ProductionReady);
-        assert_eq!(level(&[assessment([4, 4, 4, 4], 91)], &done, Some(1)), Level::Hardened);
+        assert_eq!(
+            level(&[assessment([4, 4, 4, 4], 90)], &done, Some(1)),
+            Level::ProductionReady
+        );
+        assert_eq!(
+            level(&[assessment([4, 4, 4, 4], 91)], &done, Some(1)),
+            Level::Hardened
+        );
     }
 
     #[test]
@@ -460,7 +485,10 @@ mod tests {
         let recent = [task(true, TaskStatus::Done, Some(29))];
         assert_eq!(level(&fives, &old, Some(1)), Level::Operationalized);
         assert_eq!(level(&fives, &recent, Some(1)), Level::ProductionReady);
-        assert_eq!(level(&[assessment([5, 5, 5, 4], 1)], &old, Some(1)), Level::ProductionReady);
+        assert_eq!(
+            level(&[assessment([5, 5, 5, 4], 1)], &old, Some(1)),
+            Level::ProductionReady
+        );
     }
 
     #[test]
