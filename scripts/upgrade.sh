@@ -142,8 +142,9 @@ main() {
     trap "rm -rf '$work'" EXIT
     stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 
-    # What NEW is: a .deb (the binary inside it is what gets checked) or a binary.
-    local new_bin="$new" deb=""
+    # What NEW is: a .deb (the binary inside it is what gets checked) or a
+    # binary, copied first so that what is checked is what gets installed.
+    local new_bin="$work/launchpad" deb=""
     if dpkg-deb --field "$new" Package >/dev/null 2>&1; then
         [[ "$(dpkg-deb --field "$new" Package)" == launchpad ]] || die "$new is a package, but not launchpad"
         deb="$new"
@@ -152,6 +153,8 @@ main() {
         [[ -n "$bin_path" ]] || bin_path=/usr/bin/launchpad
         [[ ! -e "$root/usr/local/bin/launchpad" ]] ||
             die "scripts/install.sh installed this instance (/usr/local/bin/launchpad): upgrade it with the release's binary, or run \`scripts/install.sh --uninstall\` before installing the package"
+    else
+        install -m 755 "$new" "$new_bin"
     fi
     if [[ -z "$bin_path" ]]; then
         bin_path=/usr/local/bin/launchpad
@@ -183,9 +186,8 @@ main() {
     local old_version new_version
     old_version="$("$installed" --version 2>/dev/null | awk '{ print $2 }')" ||
         die "$installed --version failed"
-    chmod +x "$new_bin" 2>/dev/null || true
     new_version="$("$new_bin" --version 2>/dev/null | awk '{ print $2 }')" || new_version=""
-    [[ -n "$new_version" ]] || die "the new binary does not run ($new_bin --version failed); nothing was changed"
+    [[ -n "$new_version" ]] || die "the new binary does not run ($new --version failed); nothing was changed"
     say "upgrading launchpad $old_version ($installed) to $new_version ($new)"
     if ! "$new_bin" config check --strict "${cli[@]}" >"$work/config-check" 2>&1; then
         indent <"$work/config-check"
