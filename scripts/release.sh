@@ -312,6 +312,9 @@ release)
     say "release $version (commit $commit, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) in $out:"
     (cd "$out" && sed 's/^/  /' SHA256SUMS)
     say "binary: $(stat -c %s "$bin") bytes; verify with: cd $out && sha256sum -c SHA256SUMS"
+    if ! git tag --points-at "$rev" | grep -qxF "v$version"; then
+        say "note: $commit is not tagged v$version; tag what you publish: git tag -a v$version -m 'LaunchPad $version' $commit"
+    fi
     ;;
 check)
     clean_tree
