@@ -130,11 +130,11 @@ serve_ready "$svc" "$installed" "$url" "$root/var/lib/launchpad" "${cli[@]}"
 curl -s -o /dev/null -X POST "$url/api/v1/projects" -H 'content-type: application/json' \
     -H 'x-requested-with: launchpad' -d '{"name":"Made before the upgrades"}'
 
-echo "1. an upgrade to a good build"
+echo "1. an upgrade to a good build, from a shell with a stray LAUNCHPAD_DATA_DIR"
 mkdir -p "$work/good"
 cp "$binary" "$work/good/launchpad"
 printf '\n# another build\n' >>"$work/good/launchpad"
-out="$("${upgrade[@]}" "$work/good/launchpad" 2>&1)" && status=0 || status=$?
+out="$(LAUNCHPAD_DATA_DIR=/nowhere "${upgrade[@]}" "$work/good/launchpad" 2>&1)" && status=0 || status=$?
 [[ -z "${CHECK_UPGRADE_SHOW:-}" ]] || printf '%s\n' "$out"
 ((status == 0)) || fail "the good upgrade exited $status:"$'\n'"$out"
 grep -q 'upgraded to launchpad' <<<"$out" || fail "the good upgrade did not say it upgraded"

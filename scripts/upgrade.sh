@@ -136,6 +136,14 @@ main() {
         die "an upgrade needs root: run it with sudo (or --root DIR for a scratch root)"
     fi
 
+    # The launchpad commands below read the service's config, not this
+    # shell's LAUNCHPAD_* variables (a stray LAUNCHPAD_DATA_DIR would aim
+    # them at another store).
+    local var
+    while read -r var; do
+        unset "$var"
+    done < <(compgen -e | grep '^LAUNCHPAD_' || true)
+
     local data_dir=/var/lib/launchpad work stamp
     work="$(mktemp -d)"
     # shellcheck disable=SC2064 # the folder is fixed now

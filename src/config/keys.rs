@@ -261,8 +261,18 @@ pub const ALL: &[Key] = &[
 /// nowhere; reported as drift so an operator can clean up.
 pub const DEPRECATED: &[(&str, &str)] = &[];
 
-/// `LAUNCHPAD_*` variables that are not configuration keys but are known.
-pub const OTHER_VARIABLES: &[&str] = &["LAUNCHPAD_CONFIG", "LAUNCHPAD_PASSWORD"];
+/// `LAUNCHPAD_*` variables that are not configuration keys but are known:
+/// the config file and a password for the CLI, and what the release, upgrade
+/// and CI scripts read (they may be set in the shell that runs a command).
+pub const OTHER_VARIABLES: &[&str] = &[
+    "LAUNCHPAD_CONFIG",
+    "LAUNCHPAD_PASSWORD",
+    "LAUNCHPAD_ADVISORY_DB",
+    "LAUNCHPAD_BUILD_DIR",
+    "LAUNCHPAD_DEB_MAINTAINER",
+    "LAUNCHPAD_GIT_COMMIT",
+    "LAUNCHPAD_SERVICE_CMD",
+];
 
 pub fn find(name: &str) -> Option<&'static Key> {
     ALL.iter().find(|k| k.name == name)
