@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the shipped monitoring assets in runbooks/monitoring/: the alert
-# rules load and pass their unit tests (promtool), the dashboard is valid
+# and SLO rules load and pass their unit tests (promtool), the dashboard is valid
 # JSON whose queries parse, every metric name they use is one LaunchPad
 # exports (metrics.txt), and every alert has a summary and a runbook_url
 # that leads to an existing runbook (and heading).
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 dir=runbooks/monitoring
 alerts="$dir/alerts.yml"
-tests="$dir/alerts.test.yml"
+tests=("$dir/alerts.test.yml" "$dir/slo.test.yml")
 dashboard="$dir/launchpad-dashboard.json"
 failures=0
 fail() {
@@ -20,7 +20,7 @@ fail() {
 }
 
 promtool check rules "$alerts" || fail "promtool check rules $alerts"
-promtool test rules "$tests" || fail "promtool test rules $tests"
+promtool test rules "${tests[@]}" || fail "promtool test rules ${tests[*]}"
 
 # The dashboard: valid JSON, the datasource is the DS_PROMETHEUS variable,
 # and every query is PromQL that parses (checked as recording rules, with
@@ -48,7 +48,7 @@ fi
 # Metric names: the exported ones, plus each histogram's series.
 known="$(awk '!/^#/ && NF { print $1; if ($2 == "histogram") { print $1 "_bucket"; print $1 "_sum"; print $1 "_count" } }' "$dir/metrics.txt")"
 # What looks like a metric: LaunchPad's prefixes or Prometheus's unit suffixes.
-used="$(cat "$alerts" "$tests" "$scratch/dashboard-text" |
+used="$(cat "$alerts" "${tests[@]}" "$scratch/dashboard-text" |
     grep -oE '[A-Za-z_:][A-Za-z0-9_:]*' |
     grep -E '^(http_|launchpad_|process_|node_|go_)|_(total|seconds|bytes|bucket|count|sum|info|ratio)$|^up$' |
     sort -u)"

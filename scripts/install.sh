@@ -23,7 +23,8 @@ and starts the backup timer. The data lives in /var/lib/launchpad, which
 systemd creates at the first start.
 
 Options:
-  --binary PATH  the launchpad binary to install [default: target/release/launchpad]
+  --binary PATH  the launchpad binary to install [default: ./launchpad in an
+                 unpacked release, else target/release/launchpad]
   --root DIR     install into DIR instead of / (every path is prefixed with DIR);
                  units are enabled offline and nothing is started or chowned
   --uninstall    stop and disable the units, remove them and the binary; keeps
@@ -32,6 +33,7 @@ Options:
 
 Examples:
   cargo build --release && sudo scripts/install.sh
+  tar -xzf launchpad-0.2.0-x86_64-unknown-linux-gnu.tar.gz && sudo launchpad-0.2.0-x86_64-unknown-linux-gnu/scripts/install.sh
   sudo scripts/install.sh --binary /tmp/launchpad-0.2.0
   scripts/install.sh --root /tmp/fake-root --binary target/debug/launchpad
   sudo scripts/install.sh --uninstall
@@ -45,7 +47,9 @@ die() {
 }
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# An unpacked release has the binary at its top; a checkout builds it.
 binary="$repo/target/release/launchpad"
+[[ -x "$repo/launchpad" && ! -d "$repo/launchpad" ]] && binary="$repo/launchpad"
 root=""
 uninstall=false
 
@@ -183,7 +187,10 @@ fi
 "$binary" --version >/dev/null 2>&1 ||
     die "$binary --version failed; is it a launchpad binary for this machine?"
 for unit in "${units[@]}"; do
-    [[ -f "$repo/systemd/$unit" ]] || die "missing $repo/systemd/$unit; run the script from a LaunchPad checkout"
+    [[ -f "$repo/systemd/$unit" ]] || die "missing $repo/systemd/$unit; run the script from a LaunchPad checkout or release"
+done
+for file in launchpad.toml launchpad-identity; do
+    [[ -f "$repo/packaging/$file" ]] || die "missing $repo/packaging/$file; run the script from a LaunchPad checkout or release"
 done
 
 say "installing $("$binary" --version)${root:+ into $root}"
@@ -197,79 +204,20 @@ for unit in "${units[@]}"; do
     if $changed; then units_changed=true; fi
 done
 
-# /etc/launchpad holds the identity: root alone may enter it. The service
-# gets its two files as systemd credentials, not by reading this folder.
-if [[ ! -d "$root$etc_dir" ]]; then
-    install -d -m 700 "$root$etc_dir"
-    say "  $etc_dir: created (mode 700)"
-elif [[ "$(stat -c %a "$root$etc_dir")" != 700 ]]; then
-    chmod 700 "$root$etc_dir"
-    say "  $etc_dir: mode set to 700"
-fi
-
+# The config first (keys init reads it), then /etc/launchpad and the
+# identity, set up by the same helper the package's postinst uses.
 if [[ -e "$root$config" ]]; then
     say "  $config: kept (an existing config is never overwritten)"
 else
-    (
-        umask 077
-        cat >"$root$config" <<'EOF'
-# LaunchPad configuration. Every key, its LAUNCHPAD_* variable and its
-# default are in README.md, section "Configuration"; deployment steps are
-# in "Operations" / "Deploy on a fresh instance".
-#
-# Check a change with:   sudo launchpad config check --config /etc/launchpad/launchpad.toml
-# Apply it with:         sudo systemctl restart launchpad
-#
-# scripts/install.sh wrote this file because none was here; it never
-# overwrites it. The service receives it as a systemd credential.
-
-env = "production"
-# The load balancer's health check and traffic reach port 8080; allow only
-# the load balancer to it (security group / firewall).
-listen = "0.0.0.0:8080"
-# systemd's StateDirectory=launchpad: the store, the admin socket and the
-# nightly backups.
-data_dir = "/var/lib/launchpad"
-demo_data = false
-# The age identity that unwraps the data key. The service reads its copy as
-# the systemd credential age-identity (launchpad.service sets
-# LAUNCHPAD_IDENTITY_FILE); root's launchpad commands read this path. Keep
-# an offline copy: without it no store or backup can be read.
-identity_file = "/etc/launchpad/age-identity"
-
-# With TLS terminated at the load balancer (README, "Security"):
-# [http]
-# trusted_proxies = ["10.0.1.10", "10.0.2.10"]   # the load balancer's addresses
-# [auth]
-# cookie_secure = true
-
-[backup]
-# /ready fails and the LaunchPadBackupStale alert fires when the last backup
-# is older than this; launchpad-backup.timer runs nightly.
-max_age_hours = 26
-EOF
-    )
+    install -d -m 700 "$root$etc_dir"
+    install -m 600 "$repo/packaging/launchpad.toml" "$root$config"
     say "  $config: written (production defaults; edit it, then restart)"
 fi
-
-if [[ -e "$root$identity" ]]; then
-    chmod 600 "$root$identity"
-    say "  $identity: kept (an existing identity is never overwritten)"
-else
-    # keys init writes the file with mode 0600 and refuses to overwrite one.
-    "$binary" keys init --identity "$root$identity" --config "$root$config" >/dev/null ||
-        die "\`launchpad keys init --identity $root$identity\` failed (see above)"
-    say "  $identity: created (mode 600)"
-fi
+sh "$repo/packaging/launchpad-identity" "$binary" "$root" ||
+    die "setting up the age identity in $etc_dir failed (see above)"
 if [[ -z "$root" ]]; then
     chown root:root "$root$etc_dir" "$root$config" "$root$identity"
 fi
-recipient="$(sed -n 's/^# public key: //p' "$root$identity")"
-say ""
-say "age identity: $identity"
-say "public key (recipient): ${recipient:-unknown (the file has no '# public key:' line)}"
-say "copy $identity somewhere safe and offline now: without it the personal data cannot be read."
-say ""
 
 if ! command -v systemctl >/dev/null; then
     mkdir -p "$root$unit_dir/multi-user.target.wants" "$root$unit_dir/timers.target.wants"

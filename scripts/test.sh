@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # The one test command: installs what a fresh machine lacks, then runs the
-# formatter check, clippy with warnings as errors, the deployment checks
-# (scripts, monitoring assets, systemd units, install.sh), every test, and
-# the browser tests of the UI.
+# formatter check, clippy with warnings as errors, the dependency policy
+# (licences, bans, sources, RustSec advisories), the deployment checks
+# (scripts, monitoring assets, systemd units, install.sh and the .deb, the
+# release artifacts, upgrade.sh and its rollback), every test, and the
+# browser tests of the UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests need: curl (CLI tests talk to the binary), git
-# (the build records the commit), and a C toolchain for crates that build C.
+# (the build records the commit; cargo-deny clones the advisory database),
+# and a C toolchain for crates that build C (binutils' strip and readelf
+# also serve the packaging checks, dpkg-deb the .deb).
 # The deployment checks need shellcheck, jq, systemd-analyze (package
 # systemd; it works without systemd running) and promtool (prometheus).
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v git >/dev/null || need_apt+=(git)
 command -v cc >/dev/null || need_apt+=(build-essential)
+command -v dpkg-deb >/dev/null || need_apt+=(dpkg)
 command -v kill >/dev/null || need_apt+=(procps)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v jq >/dev/null || need_apt+=(jq)
@@ -46,13 +51,20 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
 log "shellcheck"
-shellcheck scripts/*.sh .ci/run
+shellcheck scripts/*.sh .ci/run packaging/launchpad-identity
+shellcheck -s sh packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm
 
 log "layers: every module imports downward only"
 scripts/check-layers.sh
 
 log "monitoring: alert rules, their tests, the dashboard and metric names"
 scripts/check-monitoring.sh
+
+# cargo-deny (installed once, pinned) and the RustSec advisory database,
+# from the network or the offline copy (LAUNCHPAD_ADVISORY_DB); npm audit
+# of the browser tests only warns.
+log "dependencies: licences, bans, sources, advisories"
+scripts/check-deps.sh
 
 # The unit and install checks use the real binary.
 log "cargo build"
@@ -61,8 +73,14 @@ cargo build --locked --quiet
 log "systemd units: verify and security exposure"
 scripts/check-units.sh target/debug/launchpad
 
-log "install.sh into a scratch root: install, reinstall, uninstall"
+log "install.sh and the .deb into scratch roots: install, reinstall, uninstall, purge"
 scripts/check-install.sh target/debug/launchpad
+
+log "release artifacts: tarball, SHA256SUMS, SBOM, packaged twice"
+scripts/check-release.sh target/debug/launchpad
+
+log "upgrade.sh in a scratch root: a good build, broken builds rolled back"
+scripts/check-upgrade.sh target/debug/launchpad
 
 log "cargo test"
 results="$(mktemp)"

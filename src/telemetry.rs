@@ -9,15 +9,26 @@
 //! malformed request (a bad header, a head too large, a dropped connection)
 //! as an ERROR `stream error`; [`Relevel`] writes those at WARN instead, so
 //! a scanner on the internet cannot page anyone.
+//!
+//! Traces (W3C trace context, and export over OTLP when configured) are in
+//! [`trace`]; the service's subscriber carries their layer only when spans
+//! are exported.
 
-use crate::config::{LogFormat, LogSettings};
+mod otlp_http;
+mod trace;
+
+pub use trace::{finish_request, join_trace, traceparent};
+
+use crate::config::{LogFormat, LogSettings, TraceSettings};
 use std::io::IsTerminal;
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Writes the HTTP stack's per-connection errors, which a client causes, at
 /// WARN; every other event as `inner` writes it.
@@ -73,18 +84,31 @@ pub enum Sink {
     Stderr,
 }
 
-/// Keeps the file writer's worker alive; dropping it flushes every line.
-#[must_use = "dropping the guard stops the log file writer"]
+/// Keeps the file writer's worker and the span exporter alive; dropping it
+/// flushes every line and every span still queued.
+#[must_use = "dropping the guard stops the log file writer and the span exporter"]
 pub struct LogGuard {
+    // Declared first, so it is dropped first: spans flushed at the end may
+    // still log a failure through the file writer.
+    _exporter: Option<trace::Exporter>,
     _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
-/// Installs the service's subscriber: to `log.file` when set, else stdout.
-pub fn init_service(settings: &LogSettings) -> anyhow::Result<LogGuard> {
+/// Installs the service's subscriber: to `log.file` when set, else stdout;
+/// with `tracing.otlp_endpoint`, also the layer that exports spans.
+pub fn init_service(settings: &LogSettings, traces: &TraceSettings) -> anyhow::Result<LogGuard> {
     use anyhow::Context;
+    let (tracer, exporter) = match trace::start_export(traces)? {
+        Some((tracer, exporter)) => (Some(tracer), Some(exporter)),
+        None => (None, None),
+    };
     let Some(path) = &settings.file else {
-        init(settings, Sink::Stdout);
-        return Ok(LogGuard { _worker: None });
+        let json = wants_json(settings, std::io::stdout().is_terminal());
+        install(settings, BoxMakeWriter::new(std::io::stdout), json, tracer);
+        return Ok(LogGuard {
+            _exporter: exporter,
+            _worker: None,
+        });
     };
     let folder = path
         .parent()
@@ -104,48 +128,67 @@ pub fn init_service(settings: &LogSettings) -> anyhow::Result<LogGuard> {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(appender);
-    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    drop(
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .fmt_fields(format::JsonFields::new())
-            .event_format(json_lines())
-            .with_writer(writer)
-            .try_init(),
-    );
+    // Files always hold JSON lines.
+    install(settings, BoxMakeWriter::new(writer), true, tracer);
     Ok(LogGuard {
+        _exporter: exporter,
         _worker: Some(guard),
     })
 }
 
-/// Installs the global subscriber. A second call (tests) is a no-op.
+/// Installs the global subscriber of a command that exports no spans. A
+/// second call (tests) is a no-op.
 pub fn init(settings: &LogSettings, sink: Sink) {
-    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let terminal = match sink {
-        Sink::Stdout => std::io::stdout().is_terminal(),
-        Sink::Stderr => std::io::stderr().is_terminal(),
+    let (writer, terminal) = match sink {
+        Sink::Stdout => (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal(),
+        ),
+        Sink::Stderr => (
+            BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal(),
+        ),
     };
-    let json = match settings.format {
+    install(settings, writer, wants_json(settings, terminal), None);
+}
+
+/// Whether lines are JSON: as configured, or, for `auto`, unless a person
+/// watches the terminal.
+fn wants_json(settings: &LogSettings, terminal: bool) -> bool {
+    match settings.format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !terminal,
-    };
-    let writer = match sink {
-        Sink::Stdout => BoxMakeWriter::new(std::io::stdout),
-        Sink::Stderr => BoxMakeWriter::new(std::io::stderr),
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    let result = if json {
-        builder
+    }
+}
+
+/// Installs the global subscriber: `log.level`'s filter, the line format,
+/// and the span-export layer when there is a tracer. A second call (tests)
+/// is a no-op.
+fn install(
+    settings: &LogSettings,
+    writer: BoxMakeWriter,
+    json: bool,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) {
+    let filter = EnvFilter::try_new(&settings.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let lines = if json {
+        tracing_subscriber::fmt::layer()
             .fmt_fields(format::JsonFields::new())
             .event_format(json_lines())
-            .try_init()
+            .with_writer(writer)
+            .boxed()
     } else {
-        builder
+        tracing_subscriber::fmt::layer()
             .event_format(Relevel(format::format().compact()))
-            .try_init()
+            .with_writer(writer)
+            .boxed()
     };
-    drop(result);
+    drop(
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(lines)
+            .with(tracer.map(trace::layer))
+            .try_init(),
+    );
 }

@@ -41,7 +41,7 @@ impl CommandError {
 
 pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
     let settings = Settings::load(overrides)?;
-    let _log = telemetry::init_service(&settings.log)?;
+    let _log = telemetry::init_service(&settings.log, &settings.tracing)?;
     for drift in &settings.drift {
         tracing::warn!(key = %drift.name, origin = %drift.origin, "{}", drift.hint);
     }
@@ -54,6 +54,14 @@ pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let app = Application::build(&settings).await?;
+        if let Some(endpoint) = &settings.tracing.otlp_endpoint {
+            tracing::info!(
+                endpoint = %endpoint,
+                service_name = %settings.tracing.service_name,
+                sampling_ratio = settings.tracing.sampling_ratio,
+                "exporting traces over OTLP/HTTP"
+            );
+        }
         tracing::info!(
             version = crate::cli::VERSION,
             listen = %settings.listen,

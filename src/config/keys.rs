@@ -205,6 +205,21 @@ pub const KEY_ROTATION_DAYS: Key = key(
     "90",
     "rotation policy: diagnose warns when the data key is older than this (1–3650)",
 );
+pub const OTLP_ENDPOINT: Key = key(
+    "tracing.otlp_endpoint",
+    "none (off)",
+    "OTLP/HTTP receiver to export traces to, e.g. http://127.0.0.1:4318 (/v1/traces is added); unset, nothing is exported",
+);
+pub const SERVICE_NAME: Key = key(
+    "tracing.service_name",
+    "launchpad",
+    "the service.name exported spans carry",
+);
+pub const SAMPLING_RATIO: Key = key(
+    "tracing.sampling_ratio",
+    "1.0",
+    "share of traces started here that are exported (0.0–1.0); a caller's sampling decision is followed",
+);
 
 /// Every key, in the order reports list them.
 pub const ALL: &[Key] = &[
@@ -237,14 +252,27 @@ pub const ALL: &[Key] = &[
     MIN_FREE_DISK,
     BACKUP_MAX_AGE,
     KEY_ROTATION_DAYS,
+    OTLP_ENDPOINT,
+    SERVICE_NAME,
+    SAMPLING_RATIO,
 ];
 
 /// Keys that used to exist: `(old name, what to do instead)`. Still read
 /// nowhere; reported as drift so an operator can clean up.
 pub const DEPRECATED: &[(&str, &str)] = &[];
 
-/// `LAUNCHPAD_*` variables that are not configuration keys but are known.
-pub const OTHER_VARIABLES: &[&str] = &["LAUNCHPAD_CONFIG", "LAUNCHPAD_PASSWORD"];
+/// `LAUNCHPAD_*` variables that are not configuration keys but are known:
+/// the config file and a password for the CLI, and what the release, upgrade
+/// and CI scripts read (they may be set in the shell that runs a command).
+pub const OTHER_VARIABLES: &[&str] = &[
+    "LAUNCHPAD_CONFIG",
+    "LAUNCHPAD_PASSWORD",
+    "LAUNCHPAD_ADVISORY_DB",
+    "LAUNCHPAD_BUILD_DIR",
+    "LAUNCHPAD_DEB_MAINTAINER",
+    "LAUNCHPAD_GIT_COMMIT",
+    "LAUNCHPAD_SERVICE_CMD",
+];
 
 pub fn find(name: &str) -> Option<&'static Key> {
     ALL.iter().find(|k| k.name == name)

@@ -18,6 +18,7 @@ mod parser;
 mod problem;
 mod sources;
 mod store;
+mod traces;
 
 use crate::domain::Role;
 pub use auth::AuthSettings;
@@ -34,6 +35,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 pub use store::StoreSettings;
+pub use traces::TraceSettings;
 
 /// The config file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/launchpad/launchpad.toml";
@@ -57,6 +59,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub ops: OpsSettings,
+    pub tracing: TraceSettings,
     /// The file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// Where each key's value came from, in [`keys::ALL`] order.
@@ -126,6 +129,7 @@ impl Settings {
         let auth = auth::parse(&mut parser);
         let log = log::parse_destination(&mut parser, log_style);
         let ops = ops::parse(&mut parser, instance.env);
+        let tracing = traces::parse(&mut parser);
 
         let settings = Settings {
             env: instance.env,
@@ -138,6 +142,7 @@ impl Settings {
             log,
             auth,
             ops,
+            tracing,
             config_file: file.map(|(path, _)| path),
             origins: parser.origins,
             drift: parser.layers.drift.clone(),

@@ -144,6 +144,26 @@ impl Parser {
         })
     }
 
+    /// A decimal number within `range`, written as a TOML float or integer,
+    /// or as text in a variable.
+    pub(super) fn decimal(
+        &mut self,
+        key: &'static Key,
+        default: f64,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> f64 {
+        let expected = format!("a number from {:?} to {:?}", range.start(), range.end());
+        self.typed(key, default, &expected, |raw| {
+            let n = match raw {
+                Raw::Toml(toml::Value::Float(f)) => Some(*f),
+                Raw::Toml(toml::Value::Integer(i)) => Some(*i as f64),
+                Raw::Text(s) => s.trim().parse().ok(),
+                Raw::Toml(_) => None,
+            }?;
+            range.contains(&n).then_some(n)
+        })
+    }
+
     pub(super) fn choice<T: Copy>(
         &mut self,
         key: &'static Key,

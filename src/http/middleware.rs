@@ -3,9 +3,12 @@
 //!
 //! * `X-Request-Id`: a sane id sent by the client is kept, otherwise one is
 //!   minted; either way the response carries it.
-//! * One tracing span per request with the id, method, route pattern (never
-//!   the raw path, which holds ids), status and latency, closed by one
-//!   "request completed" line.
+//! * One tracing span per request with the id, the trace id, method, route
+//!   pattern (never the raw path, which holds ids), status and latency,
+//!   closed by one "request completed" line.
+//! * W3C trace context: a caller's `traceparent` makes the request part of
+//!   the caller's trace (a child span of it when spans are exported); see
+//!   [`crate::telemetry::join_trace`].
 //! * Every 4xx/5xx leaves as `application/problem+json` with `instance` and
 //!   `requestId` filled in, including errors actix produces itself.
 
@@ -16,10 +19,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+use opentelemetry::trace::FutureExt;
 use std::time::Instant;
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// The route pattern the request matched (`unmatched` if none), resolved
 /// once here for the access layer too.
@@ -55,10 +61,20 @@ pub async fn observe(
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
+        trace_id = tracing::field::Empty,
         method = %req.method(),
         route = %route,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+    );
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let trace = crate::telemetry::join_trace(
+        &span,
+        || format!("{} {route}", req.method()),
+        header(&TRACEPARENT),
+        header(&TRACESTATE),
     );
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(RoutePattern(route.clone()));
@@ -66,7 +82,11 @@ pub async fn observe(
     let method = req.method().clone();
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
 
-    let response = next.call(req).instrument(span.clone()).await?;
+    let response = next
+        .call(req)
+        .instrument(span.clone())
+        .with_context(trace)
+        .await?;
     let mut response = finish_problem(response.map_into_boxed_body(), &instance, &request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -80,6 +100,7 @@ pub async fn observe(
     let latency_ms = elapsed * 1000.0;
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);
+    crate::telemetry::finish_request(&span, method.as_str(), &route, status.as_u16());
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::warn!("request completed");

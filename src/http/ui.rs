@@ -30,6 +30,8 @@ struct Files;
 
 /// Where `index.html` names its assets; replaced by `/assets/<version>`.
 const ASSETS_TOKEN: &str = "__ASSETS__";
+/// Where `index.html`'s footer names the release; replaced by Cargo.toml's version.
+const RELEASE_TOKEN: &str = "__RELEASE__";
 
 /// The UI's policy: everything from this origin, nothing inline.
 pub const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -149,6 +151,7 @@ fn index() -> Option<Arc<Asset>> {
     prepare("index.html", hasher.finalize().into(), || {
         String::from_utf8_lossy(&file.data)
             .replace(ASSETS_TOKEN, &format!("/assets/{version}"))
+            .replace(RELEASE_TOKEN, env!("CARGO_PKG_VERSION"))
             .into_bytes()
     })
 }

@@ -31,4 +31,5 @@ mod service;
 mod status;
 mod tasks;
 mod templates;
+mod traces;
 mod ui;

@@ -76,6 +76,23 @@ async fn the_ui_is_served_at_the_root_and_revalidated_on_every_load() {
 }
 
 #[tokio::test]
+async fn the_ui_footer_names_the_release_from_cargo_toml() {
+    let app = spawn_app().await;
+
+    let body = app.get("/").await.text().await.unwrap();
+
+    let release = format!(
+        "<span class=\"release\" id=\"release\">{}</span>",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(body.contains(&release), "{body}");
+    assert!(
+        !body.contains("__RELEASE__"),
+        "the release token was left in"
+    );
+}
+
+#[tokio::test]
 async fn a_ui_route_falls_back_to_the_index() {
     let app = spawn_app().await;
     let index = app.get("/").await.text().await.unwrap();

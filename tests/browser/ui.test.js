@@ -1,7 +1,7 @@
 // The browser UI, driven in headless Chromium against the real binary.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -270,6 +270,16 @@ describe('the overview', () => {
       assert.match(await page.getByTestId(id).textContent(), /^\d+$/, id);
     }
     assert.ok(await page.getByRole('progressbar').count() > 1, 'no progress bars');
+    await page.context().close();
+  });
+
+  test('names the running release in the footer, as Cargo.toml has it', async () => {
+    const version = readFileSync(join(ROOT, 'Cargo.toml'), 'utf8').match(/^version = "([^"]+)"/m)[1];
+    const page = await newPage();
+    await signIn(page, 'viewer');
+    await page.goto('/');
+    assert.equal(await page.locator('footer').textContent(), `LaunchPad ${version}`);
+    assert.ok(await page.locator('footer').isVisible(), 'the footer is hidden');
     await page.context().close();
   });
 });
