@@ -71,8 +71,10 @@ pub struct Project {
     #[schema(value_type = String, min_length = 3, max_length = 50)]
     pub name: ProjectName,
     #[schema(value_type = Option<String>, max_length = 280)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Description>,
     #[schema(value_type = Option<String>, format = Email)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_email: Option<OwnerEmail>,
     #[serde(with = "super::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -96,8 +96,10 @@ pub struct Task {
     pub title: TaskTitle,
     pub status: TaskStatus,
     #[schema(value_type = Option<String>, max_length = 4000)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<TaskNotes>,
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<DueDate>,
     /// The pillar the task strengthens, if it is tagged with one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -98,13 +98,19 @@ async fn creating_a_project_answers_201_with_trimmed_fields_and_a_location() {
 }
 
 #[tokio::test]
-async fn a_project_without_optional_fields_returns_them_as_null() {
+async fn a_project_without_optional_fields_omits_them_rather_than_sending_null() {
     let app = spawn_empty_app().await;
 
     let body = app.create_project("Bare project").await;
+    let path = format!("/api/v1/projects/{}", body["id"].as_str().unwrap());
+    let fetched: Value = app.get(&path).await.json().await.unwrap();
+    let listed: Value = app.get("/api/v1/projects").await.json().await.unwrap();
 
-    assert_eq!(body["description"], Value::Null);
-    assert_eq!(body["ownerEmail"], Value::Null);
+    for shown in [&body, &fetched, &listed[0]] {
+        let keys = shown.as_object().unwrap();
+        assert!(!keys.contains_key("description"), "{shown}");
+        assert!(!keys.contains_key("ownerEmail"), "{shown}");
+    }
 }
 
 #[tokio::test]
@@ -135,7 +141,7 @@ async fn patching_a_project_changes_only_the_fields_sent_and_null_clears() {
     assert_eq!(renamed["name"], "Renamed");
     assert_eq!(renamed["description"], "Keep me");
     assert_eq!(renamed["ownerEmail"], "a@example.com");
-    assert_eq!(cleared["ownerEmail"], Value::Null);
+    assert!(cleared.get("ownerEmail").is_none(), "null clears: {cleared}");
     assert_eq!(cleared["name"], "Renamed");
     assert_eq!(cleared["createdAt"], created["createdAt"]);
     assert!(cleared["updatedAt"].as_str().unwrap() >= created["updatedAt"].as_str().unwrap());

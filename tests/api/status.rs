@@ -91,7 +91,7 @@ async fn backup_status_reports_no_backup_as_stale_when_a_policy_is_set() {
     let status: Value = response.json().await.unwrap();
     assert_eq!(
         status,
-        json!({ "lastBackup": null, "maxAgeHours": 26, "fresh": false })
+        json!({ "maxAgeHours": 26, "fresh": false })
     );
 }
 
@@ -106,6 +106,6 @@ async fn backup_status_is_fresh_without_a_policy_in_development() {
         .await
         .unwrap();
 
-    assert_eq!(status["maxAgeHours"], Value::Null);
+    assert!(status.get("maxAgeHours").is_none(), "{status}");
     assert_eq!(status["fresh"], true);
 }

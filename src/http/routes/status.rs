@@ -39,8 +39,10 @@ pub struct BackupFacts {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupStatus {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_backup: Option<BackupFacts>,
-    /// The policy; `null` when the freshness check is off.
+    /// The policy; absent when the freshness check is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age_hours: Option<u64>,
     /// Whether the last backup is within the policy (always true when it is off).
     pub fresh: bool,

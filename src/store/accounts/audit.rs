@@ -24,8 +24,11 @@ pub struct AuditEntry {
     /// `user:<id>`, `token:<id>`, `anonymous` or `local`.
     pub actor: String,
     pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
