@@ -58,7 +58,7 @@ function planRow(ctx, table, row) {
           type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
           'aria-label': `Delete ${table.noun} “${name}”`, onclick: () => deleteRow(ctx, table, row, name),
         }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete'))) : null),
-    shown.length ? h('dl', { class: 'plan-fields' }, shown.map((f) => h('div', { class: `plan-field ${f.wide ? 'is-wide' : ''}` },
+    shown.length && !editing ? h('dl', { class: 'plan-fields' }, shown.map((f) => h('div', { class: `plan-field ${f.wide ? 'is-wide' : ''}` },
       h('dt', {}, f.label),
       h('dd', { class: f.type === 'textarea' ? 'is-text' : '' }, table.show?.(row, f) ?? String(row[f.name]))))) : null,
     editing ? editForm(ctx, table, row) : null);
