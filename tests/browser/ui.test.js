@@ -797,6 +797,27 @@ describe('looks and access', () => {
     for (const table of await page.locator('.chart-table summary').all()) await table.click();
     await page.getByRole('button', { name: `Edit “${pending.title}”` }).click();
     screens.push(['assessment form, tables and task editor', await page.evaluate(contrastFailures)]);
+
+    await seedPlanning(page, project.id);
+    await withOverdueDemo(page, async () => {
+      await page.goto('/');
+      await page.getByTestId('compliance-overdue').first().waitFor();
+      screens.push(['overview with a headline and an overdue review', await page.evaluate(contrastFailures)]);
+    });
+    for (const [name, row] of [['north-star', 'Restore in under an hour'], ['stakeholders', 'Pilot customers'], ['compliance', 'GDPR']]) {
+      await page.goto(`/projects/${project.id}?tab=${name}`);
+      await planRow(page, row).waitFor();
+      screens.push([`${name} tab`, await page.evaluate(contrastFailures)]);
+      // Every add and edit form open at once; each click repaints, so the next closed one is looked up afresh.
+      const closed = page.getByRole('tabpanel').locator('button[data-key^="add:"], button[data-key^="edit"]:not([aria-expanded="true"])');
+      while (await closed.count()) await closed.first().click();
+      if (name === 'compliance') {
+        await page.getByLabel('Next review').fill('2027-02-30');
+        await page.getByRole('button', { name: 'Save rhythm' }).click();
+        await page.locator('.field-error:not([hidden])').first().waitFor();
+      }
+      screens.push([`${name} tab with its forms open`, await page.evaluate(contrastFailures)]);
+    }
     for (const [name, { checked, failures }] of screens) {
       assert.ok(checked > 5, `${name}: only ${checked} text elements checked`);
       assert.deepEqual(failures, [], `${name} has low-contrast text`);
@@ -844,8 +865,58 @@ describe('screenshots', () => {
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the assessment form overflows');
       await page.context().close();
     });
+
+    test(`the North Star, stakeholder and compliance tabs at ${label} width, with nothing wider than the screen`, async () => {
+      const page = await newPage(viewport, showcase);
+      await signIn(page, 'editor');
+      await page.goto(`/projects/${featured.id}`);
+      for (const [name, row, file] of [
+        ['North Star', 'Restore from backup in under an hour', 'north-star'],
+        ['Stakeholders', 'Pilot customers', 'stakeholders'],
+        [/^Compliance/, 'GDPR', 'compliance'],
+      ]) {
+        await tab(page, name).click();
+        await planRow(page, row).waitFor();
+        await shoot(page, `${file}-${label}`, viewport);
+      }
+      // The forms open first: opening one repaints the page, which would drop the error shown last.
+      await table(page, 'triggers').getByRole('button', { name: 'Add a trigger' }).click();
+      await planRow(page, 'GDPR').getByRole('button', { name: /^Edit/ }).click();
+      await page.getByRole('button', { name: 'Edit rhythm' }).click();
+      await page.getByLabel('Next review').fill('2027-02-30');
+      await page.getByRole('button', { name: 'Save rhythm' }).click();
+      await page.locator('.field-error:not([hidden])').first().waitFor();
+      await shoot(page, `compliance-forms-${label}`, viewport);
+      await page.context().close();
+    });
   }
 });
+
+/** A North Star, stakeholders and compliance notes with every kind of badge, through the API. */
+async function seedPlanning(page, projectId) {
+  const base = `/projects/${projectId}`;
+  await callApi(page, 'PUT', `${base}/north-star`, {
+    headline: 'Take card payments every day without losing one', leadingMetric: 'Failed payments a week', metricTarget: 'Under 0.1%',
+  });
+  await callApi(page, 'POST', `${base}/north-star/rows`, {
+    goal: 'Restore in under an hour', successMetric: 'Monthly drill time', guardrail: 'Before the pilot',
+    stakeholders: 'Operations', risks: 'Nobody has restored yet.\nSchedule a drill.',
+  });
+  await callApi(page, 'POST', `${base}/stakeholders`, {
+    role: 'Pilot customers', whyTheyCare: 'They take payments through us', success: 'No failed checkouts',
+    cadence: 'Fortnightly call', risks: 'Who signs off the pilot?', owner: 'Maya Chen',
+  });
+  await callApi(page, 'PUT', `${base}/compliance`, { lastReviewed: '2026-01-15', nextReview: '2020-06-30', owner: 'Sam Rivera' });
+  await callApi(page, 'POST', `${base}/compliance/inventory`, {
+    category: 'Customer emails', source: 'Checkout', storedIn: 'Primary database', retention: 'Two years', access: 'Support',
+  });
+  for (const [standard, status] of [['gdpr', 'in-progress'], ['pci-dss', 'met'], ['hipaa', 'not-applicable'], ['coppa', 'open']]) {
+    await callApi(page, 'POST', `${base}/compliance/triggers`, { standard, status, reason: 'From the scan', controls: 'Encryption at rest' });
+  }
+  await callApi(page, 'POST', `${base}/compliance/vendors`, { vendor: 'Card processor', dataShared: 'Card tokens', complianceVerified: true });
+  await callApi(page, 'POST', `${base}/compliance/vendors`, { vendor: 'Analytics', dataShared: 'Page views', actions: 'Ask for the DPA' });
+  await callApi(page, 'POST', `${base}/compliance/reviews`, { date: '2026-01-15', reviewer: 'Sam Rivera', findings: 'Deletion is manual.' });
+}
 
 /**
  * Projects a real team might have, at different stages, with assessments;
@@ -879,10 +950,18 @@ async function seedShowcase(page) {
     Observability: 'observability', 'Security review': 'security', 'Launch readiness': 'reliability',
     Reliability: 'reliability', Operations: 'supportability', 'Store submission': 'supportability', 'Go-live': 'security',
   };
+  const headlines = {
+    'Checkout service': 'Take card payments every day without losing one',
+    'Search indexer': 'Search results are never more than a minute stale',
+  };
   const required = new Set(['Rotate the processor API keys', 'Write the rollback runbook', 'Alert on error-budget burn']);
   for (const [name, description, ownerEmail, lists] of plan) {
     const project = await callApi(page, 'POST', '/projects', { name, description, ...(ownerEmail ? { ownerEmail } : {}) });
     for (const scores of assessments[name] ?? []) await assess(page, project.id, scores);
+    if (headlines[name]) await callApi(page, 'PUT', `/projects/${project.id}/north-star`, { headline: headlines[name] });
+    if (name === 'Checkout service') {
+      await callApi(page, 'PUT', `/projects/${project.id}/compliance`, { nextReview: '2020-06-30', owner: 'Maya Chen' });
+    }
     for (const [listName, tasks] of lists) {
       const list = await callApi(page, 'POST', `/projects/${project.id}/checklists`, { name: listName });
       for (const [title, status = 'pending', dueDate, notes] of tasks) {
@@ -904,7 +983,25 @@ async function seedShowcase(page) {
     },
     security: { evidence: 'Dependencies are audited on every build; the threat model is still to do.' },
   });
+  await callApi(page, 'POST', `/projects/${demo.id}/north-star/rows`, {
+    goal: 'Every release can be rolled back in five minutes', successMetric: 'Rollback drill time',
+    guardrail: 'Each release, from the first pilot on', stakeholders: 'On-call engineers',
+    risks: 'Migrations that cannot run backwards.\nMitigation: expand and contract, one step per release.',
+  });
+  await callApi(page, 'POST', `/projects/${demo.id}/stakeholders`, {
+    role: 'Head of customer support', whyTheyCare: 'Their team hears about every outage first',
+    success: 'Fewer than two tickets a week about downtime', cadence: 'Weekly, #support-launch',
+    risks: 'Who tells pilot customers about planned maintenance?', owner: 'Omar Haddad',
+  });
   return demo;
+}
+
+/** A whole-page screenshot from the top, and a check that nothing is wider than the screen. */
+async function shoot(page, name, viewport) {
+  await page.mouse.move(0, 0); // no hover state in the picture
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, `${name} overflows`);
 }
 
 async function assertText(locator, expected) {
