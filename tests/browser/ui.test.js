@@ -850,19 +850,16 @@ describe('screenshots', () => {
       await signIn(page, 'editor');
       await page.locator('.project-card').first().waitFor();
       await page.locator('.project-card .pillar-row').first().waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the overview overflows');
+      await shoot(page, `dashboard-${label}`, viewport);
 
       await page.locator('.project-link', { hasText: featured.name }).click();
       await page.locator('.checklist').first().waitFor();
       await page.locator('.chart-svg circle').first().waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `project-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the project overflows');
+      await shoot(page, `project-${label}`, viewport);
 
       await page.getByRole('button', { name: 'Record an assessment' }).click();
       await page.locator('section.assessment').waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `assessment-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the assessment form overflows');
+      await shoot(page, `assessment-${label}`, viewport);
       await page.context().close();
     });
 
