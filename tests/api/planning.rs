@@ -260,6 +260,42 @@ async fn an_unknown_standard_a_bad_date_or_text_over_its_limit_is_refused() {
 }
 
 #[tokio::test]
+async fn a_next_review_written_as_a_date_must_be_a_real_one() {
+    let app = spawn_empty_app().await;
+    let id = project(&app).await;
+    let base = format!("/api/v1/projects/{id}/compliance");
+
+    let impossible = put(&app, &base, &json!({ "nextReview": "2027-02-30" })).await;
+    let milestone = put(&app, &base, &json!({ "nextReview": "before the pilot" })).await;
+
+    assert_eq!(
+        error_fields(&problem(impossible, StatusCode::BAD_REQUEST).await),
+        ["nextReview"]
+    );
+    assert_eq!(json_of(milestone).await["nextReview"], "before the pilot");
+}
+
+#[tokio::test]
+async fn a_scan_answer_over_its_limit_is_named_by_the_field_that_was_sent() {
+    let app = spawn_empty_app().await;
+    let id = project(&app).await;
+
+    let response = app
+        .post_json(
+            &format!("/api/v1/projects/{id}/compliance/scan"),
+            &json!({ "usersAndData": "x".repeat(501), "payments": true }),
+        )
+        .await;
+    let notes = json_of(app.get(&format!("/api/v1/projects/{id}/compliance")).await).await;
+
+    assert_eq!(
+        error_fields(&problem(response, StatusCode::BAD_REQUEST).await),
+        ["usersAndData"]
+    );
+    assert_eq!(notes["triggers"], json!([]));
+}
+
+#[tokio::test]
 async fn a_passed_review_date_flags_the_project_on_the_overview() {
     let app = spawn_empty_app().await;
     let id = project(&app).await;

@@ -78,6 +78,52 @@ async function assess(page, projectId, scores, targets = [4, 4, 4, 4], extra = {
   });
 }
 
+const tab = (page, name) => page.getByRole('tab', { name });
+const table = (page, id) => page.locator(`section.plan-table[data-table="${id}"]`);
+const planRow = (page, name) => page.locator(`li.plan-row[data-row="${name}"]`);
+
+/** Opens a planning table's add form, fills it ({label: value}) and adds the row. */
+async function addRow(page, id, open, values, submit) {
+  const section = table(page, id);
+  await section.getByRole('button', { name: open }).click();
+  for (const [label, value] of Object.entries(values)) {
+    const field = section.locator('form').getByLabel(label);
+    if (value === true) await field.check();
+    else if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption(value);
+    else await field.fill(value);
+  }
+  const before = await section.locator('li.plan-row').count();
+  await section.getByRole('button', { name: submit }).click();
+  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [`section.plan-table[data-table="${id}"] li.plan-row`, before]);
+}
+
+/**
+ * Runs `work` while the demo project's next compliance review is a date in
+ * the past, then puts its review rhythm back as it was.
+ */
+async function withOverdueDemo(page, work) {
+  const demo = await demoProject(page);
+  const notes = await callApi(page, 'GET', `/projects/${demo.id}/compliance`);
+  const rhythm = { lastReviewed: notes.lastReviewed, nextReview: notes.nextReview, scan: notes.scan };
+  await callApi(page, 'PUT', `/projects/${demo.id}/compliance`, { ...rhythm, nextReview: '2020-01-31' });
+  try {
+    await work(demo);
+  } finally {
+    await callApi(page, 'PUT', `/projects/${demo.id}/compliance`, rhythm);
+  }
+}
+
+/** The input is marked invalid and the error beside it matches `expected`. */
+async function assertFieldError(page, input, expected) {
+  await page.waitForFunction((el) => el.getAttribute('aria-invalid') === 'true', await input.elementHandle());
+  const id = (await input.getAttribute('aria-describedby')).split(' ').at(-1);
+  const error = page.locator(`#${id}`);
+  assert.ok(await error.isVisible(), 'the error is not shown');
+  assert.match(await error.textContent(), expected);
+  const beside = await input.evaluate((el, errorId) => el.closest('.field').contains(document.getElementById(errorId)), id);
+  assert.ok(beside, 'the error is not beside its field');
+}
+
 const pillarPanel = (page, pillar) => page.locator(`article.pillar[data-pillar="${pillar}"]`);
 const chartRows = (page, pillar) => pillarPanel(page, pillar).locator('.chart-table tbody tr');
 
@@ -440,6 +486,184 @@ describe('the readiness scorecard', () => {
   });
 });
 
+describe('the planning tabs', () => {
+  test('an editor fills in the North Star, the stakeholder canvas and the compliance notes, and the report shows them', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Planned project', []);
+    await page.goto(`/projects/${project.id}`);
+
+    await page.getByRole('button', { name: 'Write the North Star' }).click();
+    assert.equal(await tab(page, 'North Star').getAttribute('aria-selected'), 'true');
+    const headline = page.getByLabel('Headline', { exact: true });
+    assert.ok(await headline.evaluate((el) => el === document.activeElement), 'the headline is not focused');
+    await headline.fill('Take card payments without losing one');
+    await page.getByLabel('Leading metric').fill('Failed payments a week');
+    await page.getByLabel('Target').fill('Zero');
+    await page.getByRole('button', { name: 'Save North Star' }).click();
+    await assertText(page.getByTestId('headline'), 'Take card payments without losing one');
+
+    const alignment = table(page, 'alignment');
+    await alignment.getByRole('button', { name: 'Add an alignment row' }).click();
+    await alignment.getByLabel('Goal or outcome').fill('Refunds within a day');
+    await alignment.getByLabel('Success metric').fill('Refund time');
+    await alignment.getByLabel('Deadline or guardrail').fill('Before launch');
+    await alignment.getByLabel('Risks and mitigations').fill('Manual steps; script them');
+    await alignment.getByRole('button', { name: 'Add alignment row' }).click();
+    const goal = planRow(page, 'Refunds within a day');
+    await assertText(goal, 'Before launch');
+    await goal.getByRole('button', { name: 'Edit alignment row “Refunds within a day”' }).click();
+    await goal.getByLabel('Deadline or guardrail').fill('Before the pilot');
+    await goal.getByRole('button', { name: 'Save alignment row' }).click();
+    await assertText(goal.locator('.plan-fields'), 'Before the pilot');
+    assert.equal(await goal.locator('form').count(), 0, 'the edit form stayed open');
+
+    await tab(page, 'Stakeholders').click();
+    const canvas = table(page, 'stakeholders');
+    for (const [role, owner] of [['Head of support', 'Grace Hopper'], ['Passing interest', '']]) {
+      await canvas.getByRole('button', { name: 'Add a stakeholder' }).click();
+      await canvas.getByLabel('Role or group').fill(role);
+      await canvas.getByLabel('Why they care').fill('They answer the tickets');
+      if (owner) await canvas.getByLabel('Owner').fill(owner);
+      await canvas.getByRole('button', { name: 'Add stakeholder' }).click();
+      await planRow(page, role).waitFor();
+    }
+    await assertText(planRow(page, 'Head of support'), 'Grace Hopper');
+    await page.getByRole('button', { name: 'Delete stakeholder “Passing interest”' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete stakeholder' }).click();
+    await planRow(page, 'Passing interest').waitFor({ state: 'detached' });
+
+    await tab(page, /^Compliance/).click();
+    await page.getByRole('button', { name: 'Edit rhythm' }).click();
+    await page.getByLabel('Next review').fill('2099-01-31');
+    await page.getByLabel('Owner').fill('Ada Lovelace');
+    await page.getByRole('button', { name: 'Save rhythm' }).click();
+    await assertText(page.getByTestId('next-review'), '2099');
+    await addRow(page, 'inventory', 'Add a data category', { 'Data category': 'Customer emails', Retention: 'Two years' }, 'Add data category');
+    await addRow(page, 'triggers', 'Add a trigger', { 'Standard or law': 'hipaa', Status: 'in-progress', 'Why it applies, or not': 'Clinics pay with cards' }, 'Add trigger');
+    await addRow(page, 'vendors', 'Add a vendor', { Vendor: 'Card processor', 'Compliance verified': true }, 'Add vendor');
+    await addRow(page, 'reviews', 'Add a review', { Date: '2026-11-20', Findings: 'Inventory complete' }, 'Add review');
+    await assertText(planRow(page, 'HIPAA'), 'In progress');
+    await assertText(planRow(page, 'Card processor'), 'Compliance verified');
+    await table(page, 'reviews').locator('.plan-row').waitFor();
+
+    await page.reload();
+    await planRow(page, 'Customer emails').waitFor();
+    assert.equal(await tab(page, /^Compliance/).getAttribute('aria-selected'), 'true', 'the tab is not kept in the address');
+    const report = await page.evaluate(async (path) => (await fetch(path)).text(), `/api/v1/projects/${project.id}/report?format=html`);
+    for (const expected of ['Take card payments without losing one', 'Refunds within a day', 'Head of support', 'HIPAA', 'Customer emails', '2099-01-31']) {
+      assert.ok(report.includes(expected), `the report lacks “${expected}”`);
+    }
+    assert.ok(!report.includes('Grace Hopper'), 'the report names a stakeholder’s owner without being asked');
+    await page.context().close();
+  });
+
+  test('a next review that is not a date, an over-long headline and a trigger without a standard are refused beside their fields, and what was typed stays', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Misplanned project', []);
+    await page.goto(`/projects/${project.id}?tab=compliance`);
+
+    await page.getByRole('button', { name: 'Edit rhythm' }).click();
+    const next = page.getByLabel('Next review');
+    await next.fill('2027-02-30');
+    await page.getByRole('button', { name: 'Save rhythm' }).click();
+    await assertFieldError(page, next, /calendar date/);
+    assert.equal(await next.inputValue(), '2027-02-30');
+
+    const triggers = table(page, 'triggers');
+    await triggers.getByRole('button', { name: 'Add a trigger' }).click();
+    await triggers.getByLabel('Why it applies, or not').fill('Not sure yet');
+    await triggers.getByRole('button', { name: 'Add trigger' }).click();
+    await assertFieldError(page, triggers.getByLabel('Standard or law'), /standard/);
+    assert.equal(await triggers.getByLabel('Why it applies, or not').inputValue(), 'Not sure yet');
+
+    await tab(page, 'North Star').click();
+    const long = 'A headline that goes on and on '.repeat(7);
+    const headline = page.getByLabel('Headline', { exact: true });
+    await headline.fill(long);
+    await page.getByRole('button', { name: 'Save North Star' }).click();
+    await assertFieldError(page, headline, /200/);
+    assert.equal(await headline.inputValue(), long);
+    const star = await callApi(page, 'GET', `/projects/${project.id}/north-star`);
+    assert.equal(star.headline, undefined, 'the over-long headline was saved');
+    await page.context().close();
+  });
+
+  test('the guided start makes a project with the Quick start checklist and the scan’s questions, and the answers raise triggers', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.getByLabel('Project name').fill('Guided project');
+    await page.getByLabel('Start from the guided kit').check();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Guided project' }).waitFor();
+
+    const quick = page.getByRole('region', { name: 'Quick start' });
+    await quick.waitFor();
+    assert.equal(await quick.locator('li.task').count(), 6);
+    await page.getByRole('region', { name: 'North Star headline' }).getByText('No North Star yet').waitFor();
+
+    await tab(page, 'Readiness').focus();
+    await page.keyboard.press('End');
+    assert.equal(await tab(page, /^Compliance/).getAttribute('aria-selected'), 'true');
+    const scan = page.getByTestId('scan');
+    await scan.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.tab), 'compliance', 'focus left the tabs');
+    const { scanQuestions } = await callApi(page, 'GET', `/projects/${page.url().split('/projects/')[1].split('?')[0]}/compliance`);
+    assert.equal(scanQuestions.length, 3);
+    const [data, payments, industry] = scanQuestions.map((q) => scan.getByLabel(q.question));
+    await data.fill('Customers in the EU; we store their emails');
+    await payments.selectOption('yes');
+    await industry.fill('Retail');
+    await scan.getByRole('button', { name: 'Save answers' }).click();
+
+    await assertText(scan.getByRole('status'), 'raised 2 triggers: GDPR, PCI DSS');
+    await planRow(page, 'GDPR').waitFor();
+    await planRow(page, 'PCI DSS').waitFor();
+    await assertText(scan, 'Customers in the EU; we store their emails');
+    await tab(page, /^Compliance/).focus();
+    await page.keyboard.press('Home');
+    await page.getByRole('tabpanel', { name: 'Readiness' }).getByRole('region', { name: 'Quick start' }).waitFor();
+    await page.context().close();
+  });
+
+  test('a viewer reads the North Star, the stakeholders and the compliance notes and can change none of them', async () => {
+    const page = await newPage();
+    await signIn(page, 'viewer');
+    const demo = await demoProject(page);
+    await page.goto(`/projects/${demo.id}`);
+    await assertText(page.getByTestId('headline'), demo.headline);
+
+    for (const [name, row] of [['North Star', 'Restore from backup in under an hour'], ['Stakeholders', 'Pilot customers'], [/^Compliance/, 'GDPR']]) {
+      await tab(page, name).click();
+      await planRow(page, row).waitFor();
+      assert.equal(await page.locator('form, select, input, textarea').count(), 0, `${name}: a form is shown`);
+      assert.equal(await page.getByRole('button', { name: /Add|Edit|Delete|Save|Change|Write/ }).count(), 0, `${name}: a control is shown`);
+    }
+    await page.getByTestId('scan').getByText('Teams in the EU and the US').waitFor();
+    await page.context().close();
+  });
+
+  test('the overview shows a project’s North Star headline and flags a compliance review that is overdue', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    await withOverdueDemo(page, async (demo) => {
+      await page.goto('/');
+      const card = page.locator(`.project-card[data-project="${DEMO}"]`);
+      await assertText(card.getByTestId('headline'), demo.headline);
+      await card.getByTestId('compliance-overdue').click();
+      await page.getByTestId('review-overdue').waitFor();
+      assert.equal(await tab(page, /^Compliance/).getAttribute('aria-selected'), 'true');
+      assert.match(await tab(page, /^Compliance/).textContent(), /review overdue/);
+    });
+    await page.goto('/');
+    await page.locator(`.project-card[data-project="${DEMO}"]`).getByTestId('headline').waitFor();
+    assert.equal(await page.getByTestId('compliance-overdue').count(), 0);
+    await page.context().close();
+  });
+});
+
 describe('accounts and roles', () => {
   test('without signing in the UI asks for it', async () => {
     const page = await newPage();
@@ -583,6 +807,27 @@ describe('looks and access', () => {
     for (const table of await page.locator('.chart-table summary').all()) await table.click();
     await page.getByRole('button', { name: `Edit “${pending.title}”` }).click();
     screens.push(['assessment form, tables and task editor', await page.evaluate(contrastFailures)]);
+
+    await seedPlanning(page, project.id);
+    await withOverdueDemo(page, async () => {
+      await page.goto('/');
+      await page.getByTestId('compliance-overdue').first().waitFor();
+      screens.push(['overview with a headline and an overdue review', await page.evaluate(contrastFailures)]);
+    });
+    for (const [name, row] of [['north-star', 'Restore in under an hour'], ['stakeholders', 'Pilot customers'], ['compliance', 'GDPR']]) {
+      await page.goto(`/projects/${project.id}?tab=${name}`);
+      await planRow(page, row).waitFor();
+      screens.push([`${name} tab`, await page.evaluate(contrastFailures)]);
+      // Every add and edit form open at once; each click repaints, so the next closed one is looked up afresh.
+      const closed = page.getByRole('tabpanel').locator('button[data-key^="add:"], button[data-key^="edit"]:not([aria-expanded="true"])');
+      while (await closed.count()) await closed.first().click();
+      if (name === 'compliance') {
+        await page.getByLabel('Next review').fill('2027-02-30');
+        await page.getByRole('button', { name: 'Save rhythm' }).click();
+        await page.locator('.field-error:not([hidden])').first().waitFor();
+      }
+      screens.push([`${name} tab with its forms open`, await page.evaluate(contrastFailures)]);
+    }
     for (const [name, { checked, failures }] of screens) {
       assert.ok(checked > 5, `${name}: only ${checked} text elements checked`);
       assert.deepEqual(failures, [], `${name} has low-contrast text`);
@@ -615,23 +860,70 @@ describe('screenshots', () => {
       await signIn(page, 'editor');
       await page.locator('.project-card').first().waitFor();
       await page.locator('.project-card .pillar-row').first().waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the overview overflows');
+      await shoot(page, `dashboard-${label}`, viewport);
 
       await page.locator('.project-link', { hasText: featured.name }).click();
       await page.locator('.checklist').first().waitFor();
       await page.locator('.chart-svg circle').first().waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `project-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the project overflows');
+      await shoot(page, `project-${label}`, viewport);
 
       await page.getByRole('button', { name: 'Record an assessment' }).click();
       await page.locator('section.assessment').waitFor();
-      await page.screenshot({ path: join(SCREENSHOTS, `assessment-${label}.png`), fullPage: true });
-      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, 'the assessment form overflows');
+      await shoot(page, `assessment-${label}`, viewport);
+      await page.context().close();
+    });
+
+    test(`the North Star, stakeholder and compliance tabs at ${label} width, with nothing wider than the screen`, async () => {
+      const page = await newPage(viewport, showcase);
+      await signIn(page, 'editor');
+      await page.goto(`/projects/${featured.id}`);
+      for (const [name, row, file] of [
+        ['North Star', 'Restore from backup in under an hour', 'north-star'],
+        ['Stakeholders', 'Pilot customers', 'stakeholders'],
+        [/^Compliance/, 'GDPR', 'compliance'],
+      ]) {
+        await tab(page, name).click();
+        await planRow(page, row).waitFor();
+        await shoot(page, `${file}-${label}`, viewport);
+      }
+      // The forms open first: opening one repaints the page, which would drop the error shown last.
+      await table(page, 'triggers').getByRole('button', { name: 'Add a trigger' }).click();
+      await planRow(page, 'GDPR').getByRole('button', { name: /^Edit/ }).click();
+      await page.getByRole('button', { name: 'Edit rhythm' }).click();
+      await page.getByLabel('Next review').fill('2027-02-30');
+      await page.getByRole('button', { name: 'Save rhythm' }).click();
+      await page.locator('.field-error:not([hidden])').first().waitFor();
+      await shoot(page, `compliance-forms-${label}`, viewport);
       await page.context().close();
     });
   }
 });
+
+/** A North Star, stakeholders and compliance notes with every kind of badge, through the API. */
+async function seedPlanning(page, projectId) {
+  const base = `/projects/${projectId}`;
+  await callApi(page, 'PUT', `${base}/north-star`, {
+    headline: 'Take card payments every day without losing one', leadingMetric: 'Failed payments a week', metricTarget: 'Under 0.1%',
+  });
+  await callApi(page, 'POST', `${base}/north-star/rows`, {
+    goal: 'Restore in under an hour', successMetric: 'Monthly drill time', guardrail: 'Before the pilot',
+    stakeholders: 'Operations', risks: 'Nobody has restored yet.\nSchedule a drill.',
+  });
+  await callApi(page, 'POST', `${base}/stakeholders`, {
+    role: 'Pilot customers', whyTheyCare: 'They take payments through us', success: 'No failed checkouts',
+    cadence: 'Fortnightly call', risks: 'Who signs off the pilot?', owner: 'Maya Chen',
+  });
+  await callApi(page, 'PUT', `${base}/compliance`, { lastReviewed: '2026-01-15', nextReview: '2020-06-30', owner: 'Sam Rivera' });
+  await callApi(page, 'POST', `${base}/compliance/inventory`, {
+    category: 'Customer emails', source: 'Checkout', storedIn: 'Primary database', retention: 'Two years', access: 'Support',
+  });
+  for (const [standard, status] of [['gdpr', 'in-progress'], ['pci-dss', 'met'], ['hipaa', 'not-applicable'], ['coppa', 'open']]) {
+    await callApi(page, 'POST', `${base}/compliance/triggers`, { standard, status, reason: 'From the scan', controls: 'Encryption at rest' });
+  }
+  await callApi(page, 'POST', `${base}/compliance/vendors`, { vendor: 'Card processor', dataShared: 'Card tokens', complianceVerified: true });
+  await callApi(page, 'POST', `${base}/compliance/vendors`, { vendor: 'Analytics', dataShared: 'Page views', actions: 'Ask for the DPA' });
+  await callApi(page, 'POST', `${base}/compliance/reviews`, { date: '2026-01-15', reviewer: 'Sam Rivera', findings: 'Deletion is manual.' });
+}
 
 /**
  * Projects a real team might have, at different stages, with assessments;
@@ -665,10 +957,18 @@ async function seedShowcase(page) {
     Observability: 'observability', 'Security review': 'security', 'Launch readiness': 'reliability',
     Reliability: 'reliability', Operations: 'supportability', 'Store submission': 'supportability', 'Go-live': 'security',
   };
+  const headlines = {
+    'Checkout service': 'Take card payments every day without losing one',
+    'Search indexer': 'Search results are never more than a minute stale',
+  };
   const required = new Set(['Rotate the processor API keys', 'Write the rollback runbook', 'Alert on error-budget burn']);
   for (const [name, description, ownerEmail, lists] of plan) {
     const project = await callApi(page, 'POST', '/projects', { name, description, ...(ownerEmail ? { ownerEmail } : {}) });
     for (const scores of assessments[name] ?? []) await assess(page, project.id, scores);
+    if (headlines[name]) await callApi(page, 'PUT', `/projects/${project.id}/north-star`, { headline: headlines[name] });
+    if (name === 'Checkout service') {
+      await callApi(page, 'PUT', `/projects/${project.id}/compliance`, { nextReview: '2020-06-30', owner: 'Maya Chen' });
+    }
     for (const [listName, tasks] of lists) {
       const list = await callApi(page, 'POST', `/projects/${project.id}/checklists`, { name: listName });
       for (const [title, status = 'pending', dueDate, notes] of tasks) {
@@ -690,7 +990,25 @@ async function seedShowcase(page) {
     },
     security: { evidence: 'Dependencies are audited on every build; the threat model is still to do.' },
   });
+  await callApi(page, 'POST', `/projects/${demo.id}/north-star/rows`, {
+    goal: 'Every release can be rolled back in five minutes', successMetric: 'Rollback drill time',
+    guardrail: 'Each release, from the first pilot on', stakeholders: 'On-call engineers',
+    risks: 'Migrations that cannot run backwards.\nMitigation: expand and contract, one step per release.',
+  });
+  await callApi(page, 'POST', `/projects/${demo.id}/stakeholders`, {
+    role: 'Head of customer support', whyTheyCare: 'Their team hears about every outage first',
+    success: 'Fewer than two tickets a week about downtime', cadence: 'Weekly, #support-launch',
+    risks: 'Who tells pilot customers about planned maintenance?', owner: 'Omar Haddad',
+  });
   return demo;
+}
+
+/** A whole-page screenshot from the top, and a check that nothing is wider than the screen. */
+async function shoot(page, name, viewport) {
+  await page.mouse.move(0, 0); // no hover state in the picture
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= viewport.width, `${name} overflows`);
 }
 
 async function assertText(locator, expected) {

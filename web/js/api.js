@@ -93,6 +93,7 @@ export const api = {
   get: (path) => request('GET', path),
   all: every,
   post: (path, body) => request('POST', path, body ?? {}),
+  put: (path, body) => request('PUT', path, body),
   patch: (path, body) => request('PATCH', path, body),
   del: (path) => request('DELETE', path),
 };
@@ -108,6 +109,15 @@ export const paths = {
   assessments: (p) => `${paths.project(p)}/assessments`,
   /** The printable report: a page of its own, outside the UI. */
   report: (p) => `${BASE}${paths.project(p)}/report?format=html`,
+  northStar: (p) => `${paths.project(p)}/north-star`,
+  alignment: (p) => `${paths.northStar(p)}/rows`,
+  stakeholders: (p) => `${paths.project(p)}/stakeholders`,
+  compliance: (p) => `${paths.project(p)}/compliance`,
+  /** A section of the compliance notes: inventory, triggers, vendors or reviews. */
+  complianceRows: (p, section) => `${paths.compliance(p)}/${section}`,
+  scan: (p) => `${paths.compliance(p)}/scan`,
+  /** One row of any planning table, under the collection `rows`. */
+  row: (rows, id) => `${rows}/${encodeURIComponent(id)}`,
   templates: '/templates',
   template: (t) => `/templates/${encodeURIComponent(t)}`,
 };

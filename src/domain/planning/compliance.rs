@@ -209,6 +209,25 @@ pub const SCAN_QUESTIONS: [(&str, &str); 3] = [
 ];
 
 impl Scan {
+    /// Checks the free-text answers, naming each field after `prefix`:
+    /// `scan.` inside the rhythm, nothing when the scan is sent alone.
+    pub(super) fn check(&self, p: &mut Problems, prefix: &str) {
+        let answers = [
+            ("usersAndData", self.users_and_data.as_deref()),
+            ("regulatedIndustry", self.regulated_industry.as_deref()),
+        ];
+        for (field, answer) in answers {
+            text(p, &format!("{prefix}{field}"), answer, 0, 500, FREE);
+        }
+    }
+
+    /// The answers' problems, named as the scan's own fields.
+    pub fn validate(&self) -> Result<(), Vec<crate::domain::FieldProblem>> {
+        let mut problems = Problems::default();
+        self.check(&mut problems, "");
+        problems.finish(|| ())
+    }
+
     /// The standards the answers point to.
     pub fn raises(&self) -> Vec<(Standard, String)> {
         let mut out = Vec::new();
@@ -284,26 +303,33 @@ impl PlanKind for ComplianceRhythm {
             120,
             ONE_LINE,
         );
+        if let Some(next) = self.next_review.as_deref()
+            && looks_like_a_date(next)
+        {
+            // "2027-02-30" would otherwise be kept as a milestone and never
+            // be flagged as passed.
+            if DueDate::parse(next.trim()).is_err() {
+                p.push(
+                    "nextReview",
+                    "is not a calendar date: write one as YYYY-MM-DD, or name a milestone in words",
+                );
+            }
+        }
         text(p, "owner", self.owner.as_deref(), 0, 100, ONE_LINE);
         if let Some(scan) = &self.scan {
-            text(
-                p,
-                "scan.usersAndData",
-                scan.users_and_data.as_deref(),
-                0,
-                500,
-                FREE,
-            );
-            text(
-                p,
-                "scan.regulatedIndustry",
-                scan.regulated_industry.as_deref(),
-                0,
-                500,
-                FREE,
-            );
+            scan.check(p, "scan.");
         }
     }
+}
+
+/// `dddd-dd-dd`: written as a date, so it must be one.
+fn looks_like_a_date(text: &str) -> bool {
+    let bytes = text.trim().as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
 }
 
 impl ComplianceRhythm {
@@ -311,6 +337,6 @@ impl ComplianceRhythm {
     pub fn next_review_date(&self) -> Option<DueDate> {
         self.next_review
             .as_deref()
-            .and_then(|t| DueDate::parse(t).ok())
+            .and_then(|t| DueDate::parse(t.trim()).ok())
     }
 }

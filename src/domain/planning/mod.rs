@@ -282,4 +282,37 @@ mod tests {
         assert!(dated.next_review_date().is_some());
         assert!(milestone.next_review_date().is_none());
     }
+
+    #[test]
+    fn a_next_review_written_as_a_date_must_be_a_calendar_date() {
+        let rhythm = |next: &str| ComplianceRhythm {
+            next_review: Some(next.into()),
+            ..Default::default()
+        };
+
+        assert_eq!(
+            fields(rhythm("2027-02-30").validate().unwrap_err()),
+            ["nextReview"]
+        );
+        assert!(rhythm("2027-02-28").validate().is_ok());
+        assert!(rhythm("Q3 2027, before the pilot").validate().is_ok());
+    }
+
+    #[test]
+    fn a_scan_alone_names_its_own_fields_and_inside_the_rhythm_under_scan() {
+        let scan = Scan {
+            users_and_data: Some("x".repeat(501)),
+            ..Default::default()
+        };
+        let rhythm = ComplianceRhythm {
+            scan: Some(scan.clone()),
+            ..Default::default()
+        };
+
+        assert_eq!(fields(scan.validate().unwrap_err()), ["usersAndData"]);
+        assert_eq!(
+            fields(rhythm.validate().unwrap_err()),
+            ["scan.usersAndData"]
+        );
+    }
 }

@@ -161,6 +161,10 @@ impl crate::store::Store {
         who: AuditContext,
     ) -> Result<Checked<Vec<Row<crate::domain::planning::Trigger>>>, StoreError> {
         use crate::domain::planning::{ComplianceRhythm, Trigger, TriggerStatus};
+        // Checked on its own first, so a problem names the scan's own field.
+        if let Err(problems) = scan.validate() {
+            return Ok(Err(problems));
+        }
         self.writer
             .submit(move |ctx| {
                 let mut rhythm = {
@@ -262,7 +266,7 @@ pub fn annotate(
                 .plain
                 .get("nextReview")
                 .and_then(Value::as_str)
-                .and_then(|d| crate::domain::DueDate::parse(d).ok())
+                .and_then(|d| crate::domain::DueDate::parse(d.trim()).ok())
                 .is_some_and(|d| d.date() < today);
         }
     }

@@ -1,7 +1,9 @@
 // The overview: how ready everything is (share of tasks done), counts by
 // kind and status, and a page of projects, each with its readiness level, a
 // bar per pillar (score out of 5, target marked) and a bar per checklist.
-// Editors can start a new project from here.
+// A card also shows the project's North Star headline and flags a
+// compliance review whose date has passed. Editors can start a new project
+// from here, empty or from the guided kit.
 
 import { ApiError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
@@ -102,11 +104,16 @@ function createProject(state, ctx) {
       { name: 'name', id: 'new-project-name', label: 'Project name', placeholder: 'Checkout service', hint: '3 to 50 characters.' },
       { name: 'description', label: 'Description', optional: true, type: 'textarea', rows: 2, placeholder: 'What ships, and to whom' },
       { name: 'ownerEmail', label: 'Owner email', optional: true, type: 'email', placeholder: 'owner@example.com' },
+      {
+        name: 'starter', label: 'Start from the guided kit', type: 'checkbox', value: false,
+        hint: 'Adds the Quick start checklist, a North Star to write and the compliance scan’s three questions; the four pillars wait for a Day-0 assessment.',
+      },
     ],
     onSubmit: async (values) => {
       const body = { name: values.name };
       if (values.description.trim()) body.description = values.description;
       if (values.ownerEmail.trim()) body.ownerEmail = values.ownerEmail.trim();
+      if (values.starter) body.starter = true;
       return (await api.post('/projects', body)).data;
     },
     onDone: (project) => ctx.app.navigate(`/projects/${project.id}`),
@@ -230,12 +237,17 @@ function projectCard(project, scorecard) {
       h('div', { class: 'project-card-title' },
         h('h3', {}, h('a', { href: `/projects/${project.id}`, class: 'project-link' }, project.name)),
         scorecard ? h('p', { class: 'project-level' }, h('span', { class: 'visually-hidden' }, 'Level: '), levelBadge(scorecard.level)) : null,
+        project.headline ? h('p', { class: 'project-headline', dataset: { testid: 'headline' } },
+          icon('star'), h('span', {}, h('span', { class: 'visually-hidden' }, 'North Star: '), project.headline)) : null,
         project.description ? h('p', { class: 'muted clamp' }, project.description) : null),
       h('div', { class: 'score' },
         h('span', { class: 'score-value' }, `${percent(counts.done, counts.total)}%`),
         h('span', { class: 'muted small' }, `${counts.done}/${counts.total} done`))),
     progressBar(counts.done, counts.total, `${project.name} readiness`),
     h('div', { class: 'meta' },
+      project.complianceReviewOverdue ? h('a', {
+        class: 'badge badge-danger badge-link', href: `/projects/${project.id}?tab=compliance`, dataset: { testid: 'compliance-overdue' },
+      }, icon('alert'), 'Compliance review overdue') : null,
       counts.overdue ? badge(`${counts.overdue} overdue`, 'badge-danger') : null,
       counts.inProgress ? badge(`${counts.inProgress} in progress`, 'badge-progress') : null,
       project.ownerEmail ? h('span', { class: 'meta-item' }, icon('user'), project.ownerEmail) : null,

@@ -1,6 +1,10 @@
-// One project: its details, its readiness scorecard (scorecard.js) and its
-// checklists with their tasks (checklists.js). Editors edit the details in
-// place; deleting the project is confirmed in a dialog first.
+// One project: its details and North Star headline, then four tabs: its
+// readiness (the scorecard, scorecard.js, and the checklists with their
+// tasks, checklists.js), its North Star and stakeholders (planning.js) and
+// its compliance notes (compliance.js). The tab is kept in the address
+// (`?tab=compliance`) and each tab's data is read when it is opened.
+// Editors edit the details in place; deleting the project is confirmed in a
+// dialog first.
 
 import { ApiError, ConnectionError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
@@ -9,8 +13,24 @@ import {
   announce, confirmDelete, empty, failure, form, loading, pageHeader, percent, progressBar, repaint, tally, tasksOf,
   timeEl,
 } from '../ui.js';
+import { tabList, tabPanel } from '../tabs.js';
 import { addChecklist, checklist } from './checklists.js';
+import { compliancePanel } from './compliance.js';
+import { headlineBanner, northStarPanel, stakeholdersPanel } from './planning.js';
 import { scorecardSection } from './scorecard.js';
+
+const TABS = [
+  { id: 'readiness', label: 'Readiness' },
+  { id: 'north-star', label: 'North Star', path: paths.northStar },
+  { id: 'stakeholders', label: 'Stakeholders', path: paths.stakeholders },
+  { id: 'compliance', label: 'Compliance', path: paths.compliance },
+];
+const PANELS = { 'north-star': northStarPanel, stakeholders: stakeholdersPanel, compliance: compliancePanel };
+
+function tabInAddress() {
+  const asked = new URLSearchParams(location.search).get('tab');
+  return TABS.some((t) => t.id === asked) ? asked : 'readiness';
+}
 
 export async function render(main, [projectId], app) {
   const state = {
@@ -20,6 +40,11 @@ export async function render(main, [projectId], app) {
     assessments: null,
     readinessError: null,
     templates: null,
+    tab: tabInAddress(),
+    /** Each planning tab's data by tab id, and what went wrong reading it. */
+    plan: {},
+    planError: {},
+    scanNote: null,
     editing: new Set(),
     busy: new Set(),
     notice: null,
@@ -47,17 +72,37 @@ export async function render(main, [projectId], app) {
       state.templates = []; // a checklist can still be started by name
     }
   };
+  /** A planning tab's data; a failure shows in its panel only. */
+  const loadPlan = async (tab) => {
+    try {
+      state.plan[tab.id] = (await api.get(tab.path(projectId))).data;
+      delete state.planError[tab.id];
+    } catch (error) {
+      state.planError[tab.id] = error;
+    }
+  };
+  /** The project, and the data of the tab that is open. */
   ctx.load = async () => {
-    const readiness = loadReadiness();
-    const templates = can.edit() && !state.templates ? ctx.loadTemplates() : null;
+    const tab = TABS.find((t) => t.id === state.tab);
+    const data = tab.path ? loadPlan(tab) : loadReadiness();
+    const templates = can.edit() && !tab.path && !state.templates ? ctx.loadTemplates() : null;
     try {
       state.project = (await api.get(paths.project(projectId))).data;
       state.error = null;
     } catch (error) {
       state.error = error;
     }
-    await Promise.all([readiness, templates]);
+    await Promise.all([data, templates]);
     if (app.alive()) ctx.paint();
+  };
+  ctx.selectTab = async (id) => {
+    state.tab = id;
+    state.scanNote = null;
+    const url = new URL(location.href);
+    if (id === 'readiness') url.searchParams.delete('tab'); else url.searchParams.set('tab', id);
+    history.replaceState(null, '', url.pathname + url.search);
+    ctx.paint();
+    await ctx.load();
   };
   /** Runs a change, reloads the project, and reports a failure on the page. */
   ctx.change = async (work, done) => {
@@ -104,8 +149,42 @@ function view(ctx) {
   return [
     crumbs(project.name),
     header(ctx),
+    headlineBanner(ctx),
     state.notice ? notice(ctx) : null,
     state.editing.has('project') ? editProject(ctx) : null,
+    tabList({
+      prefix: 'project',
+      label: 'Project sections',
+      selected: state.tab,
+      onSelect: (id) => ctx.selectTab(id),
+      items: TABS.map((t) => ({
+        ...t,
+        extra: t.id === 'compliance' && project.complianceReviewOverdue
+          ? h('span', { class: 'tab-flag', title: 'The compliance review is overdue' }, icon('alert'),
+            h('span', { class: 'visually-hidden' }, ' (review overdue)'))
+          : null,
+      })),
+    }),
+    tabPanel({ prefix: 'project', selected: state.tab }, panel(ctx)),
+  ];
+}
+
+/** What the open tab shows. */
+function panel(ctx) {
+  const { state } = ctx;
+  const build = PANELS[state.tab];
+  if (build) {
+    const tab = TABS.find((t) => t.id === state.tab);
+    if (state.planError[tab.id]) return failure(state.planError[tab.id], () => ctx.load());
+    if (!state.plan[tab.id]) return loading(`the ${tab.label} tab`);
+    return build(ctx, state.plan[tab.id]);
+  }
+  return readiness(ctx);
+}
+
+function readiness(ctx) {
+  const { project } = ctx.state;
+  return [
     overview(project),
     scorecardSection(ctx),
     h('section', { class: 'checklists', 'aria-labelledby': 'checklists-heading' },
