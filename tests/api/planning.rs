@@ -463,3 +463,37 @@ async fn the_report_carries_the_north_star_the_stakeholder_roles_and_the_complia
     assert!(!plain.contains("Owner-Sentinel-77"), "{plain}");
     assert!(personal.contains("Owner-Sentinel-77"), "{personal}");
 }
+
+#[tokio::test]
+async fn setting_the_review_rhythm_without_the_scan_keeps_the_scan_answers() {
+    let app = spawn_empty_app().await;
+    let project = created(
+        app.post_json(
+            "/api/v1/projects",
+            &json!({ "name": "Rhythm", "starter": true }),
+        )
+        .await,
+    )
+    .await;
+    let id = project["id"].as_str().unwrap();
+    let answers = json!({ "usersAndData": "EU customers", "payments": true, "regulatedIndustry": "none" });
+    json_of(
+        app.post_json(&format!("/api/v1/projects/{id}/compliance/scan"), &answers)
+            .await,
+    )
+    .await;
+
+    let set = json_of(
+        put(
+            &app,
+            &format!("/api/v1/projects/{id}/compliance"),
+            &json!({ "lastReviewed": "2026-11-02", "nextReview": "2027-05-01" }),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(set["nextReview"], "2027-05-01", "{set}");
+    assert_eq!(set["scan"]["payments"], true, "{set}");
+    assert_eq!(set["scan"]["usersAndData"], "EU customers", "{set}");
+}

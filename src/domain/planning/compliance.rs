@@ -286,6 +286,7 @@ pub struct ComplianceRhythm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 100)]
     pub owner: Option<String>,
+    /// The scan's answers; a `PUT` that leaves them out keeps them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<Scan>,
 }
@@ -318,6 +319,14 @@ impl PlanKind for ComplianceRhythm {
         text(p, "owner", self.owner.as_deref(), 0, 100, ONE_LINE);
         if let Some(scan) = &self.scan {
             scan.check(p, "scan.");
+        }
+    }
+
+    /// The scan's answers are the scan's to change: a `PUT` of the rhythm
+    /// without them keeps them.
+    fn keep_omitted(&mut self, stored: Self) {
+        if self.scan.is_none() {
+            self.scan = stored.scan;
         }
     }
 }

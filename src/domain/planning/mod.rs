@@ -31,6 +31,10 @@ pub trait PlanKind: Serialize + DeserializeOwned + Clone + Send + 'static {
     /// Every rule beyond the field types, each broken one named.
     fn check(&self, problems: &mut Problems);
 
+    /// For a one-per-project record set whole with `PUT`: takes from the
+    /// stored value what a `PUT` of this kind leaves alone when it omits it.
+    fn keep_omitted(&mut self, _stored: Self) {}
+
     fn validate(&self) -> Result<(), Vec<FieldProblem>> {
         let mut problems = Problems::default();
         self.check(&mut problems);

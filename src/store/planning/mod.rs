@@ -279,29 +279,28 @@ pub fn update<K: PlanKind>(
 pub fn set_single<K: PlanKind>(
     ctx: &mut WriteCtx<'_>,
     project: ProjectId,
-    value: K,
+    mut value: K,
     who: &AuditContext,
 ) -> Result<Row<K>, PlanError> {
     value.validate().map_err(PlanError::Invalid)?;
     require_project(ctx.tx, project)?;
-    let key = (project.as_u128(), project.as_u128());
-    let created_at = ctx
+    let row = project.as_u128();
+    let stored: Option<PlanRecord> = ctx
         .tx
         .open_table(table::<K>())?
-        .get(key)?
-        .map(|v| decode::<PlanRecord>(K::TABLE, v.value()))
-        .transpose()?
-        .map_or(ctx.now, |r| r.created_at);
+        .get((row, row))?
+        .map(|v| decode(K::TABLE, v.value()))
+        .transpose()?;
+    let created_at = match stored {
+        Some(stored) => {
+            let created_at = stored.created_at;
+            value.keep_omitted(stored.into_row::<K>(row, ctx.ring)?.value);
+            created_at
+        }
+        None => ctx.now,
+    };
     let action = format!("{}.set", K::TABLE);
-    Ok(put(
-        ctx,
-        project,
-        project.as_u128(),
-        &value,
-        created_at,
-        &action,
-        who,
-    )?)
+    Ok(put(ctx, project, row, &value, created_at, &action, who)?)
 }
 
 /// Deletes row `row` of `project`; `false` when there is none.

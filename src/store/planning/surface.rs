@@ -258,6 +258,7 @@ pub fn annotate(
                 .plain
                 .get("headline")
                 .and_then(Value::as_str)
+                .filter(|h| !h.trim().is_empty())
                 .map(str::to_owned);
         }
         if let Some(row) = compliance.get(key)? {
