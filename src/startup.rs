@@ -72,6 +72,7 @@ fn serve_http(
     let checker_data = web::Data::new(checker.clone());
     let hsts = settings.auth.hsts_max_age_secs;
     let body_limit = BodyLimit(settings.http.body_limit);
+    let contract = settings.http.contract;
     let origins = settings.http.cors_allowed_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -82,6 +83,7 @@ fn serve_http(
             .app_data(metrics.clone())
             .app_data(checker_data.clone())
             .app_data(body_limit)
+            .app_data(contract)
             .wrap(from_fn(http::access::authorize))
             .wrap(http::cors(&origins))
             .wrap(http::security_headers(hsts))

@@ -13,9 +13,20 @@ pub struct HttpSettings {
     /// 0 means one per CPU.
     pub workers: usize,
     pub shutdown_timeout: Duration,
+    pub contract: Contract,
 }
 
-/// `http.body_limit_bytes`, `http.cors_allowed_origins`, `http.workers` and
+/// How strictly the API holds clients to its contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contract {
+    /// The most projects an unpaged `GET /api/v1/projects` sends.
+    pub unpaged_list_max: u64,
+    /// Whether a `PATCH` or `DELETE` of a single resource needs `If-Match`.
+    pub require_if_match: bool,
+}
+
+/// `http.body_limit_bytes`, `http.cors_allowed_origins`, `http.workers`,
+/// `http.unpaged_list_max`, `http.require_if_match` and
 /// `http.shutdown_timeout_secs`. The proxy and HSTS keys of the same table
 /// guard the door, so [`super::auth`] reads them.
 pub(super) fn parse(parser: &mut Parser) -> HttpSettings {
@@ -27,11 +38,16 @@ pub(super) fn parse(parser: &mut Parser) -> HttpSettings {
     );
     let workers = parser.number(&keys::WORKERS, 0, 0..=64);
     let shutdown = parser.number(&keys::SHUTDOWN_TIMEOUT, 30, 1..=600);
+    let contract = Contract {
+        unpaged_list_max: parser.number(&keys::UNPAGED_LIST_MAX, 10_000, 1..=1_000_000),
+        require_if_match: parser.boolean(&keys::REQUIRE_IF_MATCH, false),
+    };
     HttpSettings {
         body_limit: body_limit as usize,
         cors_allowed_origins,
         workers: workers as usize,
         shutdown_timeout: Duration::from_secs(shutdown),
+        contract,
     }
 }
 

@@ -93,6 +93,16 @@ pub const WORKERS: Key = key(
     "0 (one per CPU)",
     "HTTP worker threads (0–64)",
 );
+pub const UNPAGED_LIST_MAX: Key = key(
+    "http.unpaged_list_max",
+    "10000",
+    "most projects GET /api/v1/projects sends without ?limit= (1–1000000); above it the client must page",
+);
+pub const REQUIRE_IF_MATCH: Key = key(
+    "http.require_if_match",
+    "false",
+    "refuse a PATCH or DELETE of a project, checklist or task without If-Match (428)",
+);
 pub const SHUTDOWN_TIMEOUT: Key = key(
     "http.shutdown_timeout_secs",
     "30",
@@ -231,6 +241,8 @@ pub const ALL: &[Key] = &[
     BODY_LIMIT,
     CORS_ORIGINS,
     WORKERS,
+    UNPAGED_LIST_MAX,
+    REQUIRE_IF_MATCH,
     SHUTDOWN_TIMEOUT,
     CACHE_SIZE,
     QUICK_REPAIR,

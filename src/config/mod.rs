@@ -22,7 +22,7 @@ mod traces;
 
 use crate::domain::Role;
 pub use auth::AuthSettings;
-pub use http::HttpSettings;
+pub use http::{Contract, HttpSettings};
 pub use instance::{IdentityOrigin, IdentitySource};
 use keys::Key;
 pub use log::{LogFormat, LogSettings};

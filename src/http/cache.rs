@@ -118,28 +118,46 @@ where
     Ok(respond(req, generation, rendered))
 }
 
-/// `200` with the body, or `304` when the client already holds this generation.
-pub fn respond(req: &HttpRequest, generation: u64, rendered: Rendered) -> HttpResponse {
-    let etag = format!("W/\"g{generation}\"");
-    let fresh = req
-        .headers()
+/// The weak validator of everything read at `generation`.
+pub fn etag(generation: u64) -> String {
+    format!("W/\"g{generation}\"")
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`): the client holds it.
+pub fn client_holds(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if fresh {
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                // If-None-Match compares weakly: W/"x" matches "x".
+                t == "*" || t.trim_start_matches("W/") == etag.trim_start_matches("W/")
+            })
+        })
+}
+
+/// `304` when the client already holds what was read at `generation`.
+pub fn not_modified(req: &HttpRequest, generation: u64) -> Option<HttpResponse> {
+    let etag = etag(generation);
+    client_holds(req, &etag).then(|| {
         HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response.insert_header((ETAG, etag));
+            .insert_header((ETAG, etag))
+            .finish()
+    })
+}
+
+/// `200` with the body, or `304` when the client already holds this generation.
+pub fn respond(req: &HttpRequest, generation: u64, rendered: Rendered) -> HttpResponse {
+    if let Some(not_modified) = not_modified(req, generation) {
+        return not_modified;
+    }
+    let mut response = HttpResponse::Ok();
+    response.insert_header((ETAG, etag(generation)));
     if let Some(link) = rendered.link {
         response.insert_header((LINK, link));
     }
-    if fresh {
-        response.finish()
-    } else {
-        response
-            .content_type("application/json")
-            .body(rendered.body)
-    }
+    response
+        .content_type("application/json")
+        .body(rendered.body)
 }

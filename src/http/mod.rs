@@ -2,13 +2,16 @@
 
 pub mod access;
 pub mod cache;
+pub mod deprecation;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
+pub mod stream;
 pub mod table;
 pub mod ui;
 
@@ -32,14 +35,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn cors(allowed_origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .block_on_origin_mismatch(false)
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::AUTHORIZATION,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("x-requested-with"),
+            idempotency::HEADER,
             middleware::REQUEST_ID,
         ])
-        .expose_headers([middleware::REQUEST_ID, header::LINK, header::LOCATION])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            middleware::REQUEST_ID,
+            deprecation::DEPRECATION,
+            deprecation::SUNSET,
+            idempotency::REPLAYED,
+        ])
         .max_age(600);
     for origin in allowed_origins {
         cors = if origin == "*" {

@@ -44,7 +44,7 @@ pub use offline::{
 };
 pub use open::create_private_store;
 pub(crate) use open::open_database;
-pub use projects::ProjectPage;
+pub use projects::{Listing, ProjectPage};
 use read::Tables;
 use redb::{Database, ReadableDatabase};
 use std::path::{Path, PathBuf};

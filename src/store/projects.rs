@@ -3,6 +3,8 @@
 //! [`super::ops`].
 
 use super::accounts::AuditContext;
+use super::read::Tables;
+use super::records::{ProjectRecord, decode};
 use super::{Missing, Store, StoreError, ops, tables};
 use crate::domain::{
     Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
@@ -15,6 +17,15 @@ pub struct ProjectPage {
     pub projects: Vec<Project>,
     /// The cursor for the next page, when there is one.
     pub next: Option<ProjectId>,
+}
+
+/// How [`Store::each_project`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Every project was visited, or the visitor stopped.
+    Done,
+    /// There were this many, more than allowed: none was visited.
+    TooMany(u64),
 }
 
 impl Store {
@@ -47,6 +58,53 @@ impl Store {
         self.annotate(&mut one)?;
         let [project] = one;
         Ok(project)
+    }
+
+    /// How many projects the store holds.
+    pub fn project_count(&self) -> Result<u64, StoreError> {
+        let tx = self.db.get()?.begin_read()?;
+        Ok(tx.open_table(tables::PROJECTS)?.len()?)
+    }
+
+    /// Every project in creation order, each with its checklists, tasks and
+    /// planning annotations, from one read transaction. They are handed to
+    /// `visit` one at a time, so a list of any length is never held whole;
+    /// `visit` returns `false` to stop. When that transaction holds more
+    /// than `at_most` projects, none is visited. The key ring is taken per
+    /// project, so a slow reader never holds up a key rotation.
+    pub fn each_project(
+        &self,
+        at_most: u64,
+        mut visit: impl FnMut(Project) -> bool,
+    ) -> Result<Listing, StoreError> {
+        let tx = self.db.get()?.begin_read()?;
+        let projects = tx.open_table(tables::PROJECTS)?;
+        let count = projects.len()?;
+        if count > at_most {
+            return Ok(Listing::TooMany(count));
+        }
+        let checklists = tx.open_table(tables::CHECKLISTS)?;
+        let tasks = tx.open_table(tables::TASKS)?;
+        let annotations = super::planning::Annotations::open(&tx)?;
+        for row in projects.range(0..)? {
+            let (key, value) = row?;
+            let id = ProjectId::from_u128(key.value());
+            let record: ProjectRecord = decode("project", value.value())?;
+            let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            let nested = Tables {
+                projects: &projects,
+                checklists: &checklists,
+                tasks: &tasks,
+                ring: &ring,
+            };
+            let mut project = record.into_project(id, nested.checklists_of(id)?, &ring)?;
+            drop(ring);
+            annotations.apply(&mut project)?;
+            if !visit(project) {
+                break;
+            }
+        }
+        Ok(Listing::Done)
     }
 
     /// Adds each project's North Star headline and compliance flag.

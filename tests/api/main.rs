@@ -9,6 +9,7 @@ mod backup_sealed;
 mod bad_input;
 mod checklists;
 mod cli;
+mod contract;
 mod diagnose;
 mod docs;
 mod encryption;

@@ -476,7 +476,8 @@ async fn setting_the_review_rhythm_without_the_scan_keeps_the_scan_answers() {
     )
     .await;
     let id = project["id"].as_str().unwrap();
-    let answers = json!({ "usersAndData": "EU customers", "payments": true, "regulatedIndustry": "none" });
+    let answers =
+        json!({ "usersAndData": "EU customers", "payments": true, "regulatedIndustry": "none" });
     json_of(
         app.post_json(&format!("/api/v1/projects/{id}/compliance/scan"), &answers)
             .await,

@@ -141,7 +141,10 @@ async fn patching_a_project_changes_only_the_fields_sent_and_null_clears() {
     assert_eq!(renamed["name"], "Renamed");
     assert_eq!(renamed["description"], "Keep me");
     assert_eq!(renamed["ownerEmail"], "a@example.com");
-    assert!(cleared.get("ownerEmail").is_none(), "null clears: {cleared}");
+    assert!(
+        cleared.get("ownerEmail").is_none(),
+        "null clears: {cleared}"
+    );
     assert_eq!(cleared["name"], "Renamed");
     assert_eq!(cleared["createdAt"], created["createdAt"]);
     assert!(cleared["updatedAt"].as_str().unwrap() >= created["updatedAt"].as_str().unwrap());
@@ -299,7 +302,7 @@ async fn the_last_page_has_no_next_link() {
 }
 
 #[tokio::test]
-async fn the_list_defaults_to_fifty_per_page() {
+async fn without_limit_or_cursor_the_list_holds_every_project_as_the_prototype_client_expects() {
     let app = spawn_empty_app().await;
     for i in 0..51 {
         app.create_project(&format!("Project {i}")).await;
@@ -307,10 +310,32 @@ async fn the_list_defaults_to_fifty_per_page() {
 
     let response = app.get("/api/v1/projects").await;
 
+    assert!(next_link(&response).is_none(), "no paging unless asked");
+    let all: Vec<Value> = response.json().await.unwrap();
+    assert_eq!(all.len(), 51);
+    assert_eq!(all[50]["name"], "Project 50");
+}
+
+#[tokio::test]
+async fn a_cursor_without_a_limit_pages_fifty_at_a_time() {
+    let app = spawn_empty_app().await;
+    let first = app.create_project("Project 0").await;
+    for i in 1..52 {
+        app.create_project(&format!("Project {i}")).await;
+    }
+
+    let response = app
+        .get(&format!(
+            "/api/v1/projects?cursor={}",
+            first["id"].as_str().unwrap()
+        ))
+        .await;
+
     let next = next_link(&response).expect("a next link");
-    assert!(next.contains("limit=50"));
+    assert!(next.contains("limit=50"), "{next}");
     let page: Vec<Value> = response.json().await.unwrap();
     assert_eq!(page.len(), 50);
+    assert_eq!(page[0]["name"], "Project 1");
 }
 
 #[tokio::test]

@@ -1,16 +1,18 @@
 //! `/api/v1/projects` and `/api/v1/projects/{projectId}`.
 
 use super::project_id;
+use crate::config::Contract;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
 use crate::http::access::Caller;
-use crate::http::cache::{ResponseCache, cached};
+use crate::http::cache::{self, ResponseCache, cached};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
-use crate::http::paging::{Paging, next_link};
-use crate::store::Store;
+use crate::http::paging::{MAX_LIMIT, Paging, next_link};
+use crate::http::stream;
+use crate::store::{Listing, Store};
 use actix_web::HttpRequest;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpResponse, web};
 
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(Paging),
@@ -26,6 +28,9 @@ pub async fn list(
     cache: web::Data<ResponseCache>,
     query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
+    if query.limit.is_none() && query.cursor.is_none() {
+        return list_all(req, store, cache).await;
+    }
     let (limit, after) = query.parse(ProjectId::parse)?;
     cached(
         &req,
@@ -41,6 +46,62 @@ pub async fn list(
         },
     )
     .await
+}
+
+/// Lists this short are rendered whole and kept in the response cache; longer
+/// ones are streamed.
+const CACHED_WHOLE: u64 = MAX_LIMIT as u64;
+
+/// Every project, as the prototype's contract promises, up to
+/// `http.unpaged_list_max`.
+async fn list_all(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    cache: web::Data<ResponseCache>,
+) -> Result<HttpResponse, ApiError> {
+    let max = req
+        .app_data::<Contract>()
+        .map_or(u64::MAX, |c| c.unpaged_list_max);
+    let generation = store.generation();
+    let count = store.blocking(|s| s.project_count()).await?;
+    if count > max {
+        return Err(too_many(count, max));
+    }
+    if count <= CACHED_WHOLE {
+        return cached(&req, store, &cache, format!("all:{}", today()), |store| {
+            let mut all = Vec::new();
+            // A few more may have been created since the count; all are sent.
+            store.each_project(u64::MAX, |p| {
+                all.push(p);
+                true
+            })?;
+            Ok((all, None))
+        })
+        .await;
+    }
+    if let Some(not_modified) = cache::not_modified(&req, generation) {
+        return Ok(not_modified);
+    }
+    let mut response = HttpResponse::Ok();
+    response.insert_header((ETAG, cache::etag(generation)));
+    stream::json_array(store, response, move |store, emit| {
+        match store.each_project(max, emit)? {
+            Listing::Done => Ok(()),
+            Listing::TooMany(count) => Err(too_many(count, max)),
+        }
+    })
+    .await
+}
+
+fn too_many(count: u64, max: u64) -> ApiError {
+    ApiError::field(
+        "limit",
+        format!(
+            "is needed here: there are {count} projects, more than the {max} this server \
+             sends in one answer (http.unpaged_list_max); page through them with \
+             ?limit= (1 to {MAX_LIMIT}) and the cursor in each page's Link header"
+        ),
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,

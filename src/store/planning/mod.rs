@@ -12,7 +12,7 @@ mod surface;
 
 use patch::{merge, parse};
 
-pub use surface::{Checked, Planning, annotate};
+pub use surface::{Annotations, Checked, Planning, annotate};
 
 use super::accounts::{AuditContext, audit};
 use super::error::{Missing, StoreError};

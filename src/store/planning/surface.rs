@@ -246,13 +246,30 @@ pub fn annotate(
     tx: &ReadTransaction,
     projects: &mut [crate::domain::Project],
 ) -> Result<(), StoreError> {
-    use crate::store::tables::{COMPLIANCE, NORTH_STARS};
-    let north_stars = tx.open_table(NORTH_STARS)?;
-    let compliance = tx.open_table(COMPLIANCE)?;
-    let today = time::OffsetDateTime::now_utc().date();
-    for project in projects {
+    let annotations = Annotations::open(tx)?;
+    projects.iter_mut().try_for_each(|p| annotations.apply(p))
+}
+
+/// The two planning tables [`annotate`] reads, opened once for a whole list.
+pub struct Annotations {
+    north_stars: redb::ReadOnlyTable<(u128, u128), &'static [u8]>,
+    compliance: redb::ReadOnlyTable<(u128, u128), &'static [u8]>,
+    today: time::Date,
+}
+
+impl Annotations {
+    pub fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
+        use crate::store::tables::{COMPLIANCE, NORTH_STARS};
+        Ok(Self {
+            north_stars: tx.open_table(NORTH_STARS)?,
+            compliance: tx.open_table(COMPLIANCE)?,
+            today: time::OffsetDateTime::now_utc().date(),
+        })
+    }
+
+    pub fn apply(&self, project: &mut crate::domain::Project) -> Result<(), StoreError> {
         let key = (project.id.as_u128(), project.id.as_u128());
-        if let Some(row) = north_stars.get(key)? {
+        if let Some(row) = self.north_stars.get(key)? {
             let record: PlanRecord = decode("north_stars", row.value())?;
             project.headline = record
                 .plain
@@ -261,15 +278,15 @@ pub fn annotate(
                 .filter(|h| !h.trim().is_empty())
                 .map(str::to_owned);
         }
-        if let Some(row) = compliance.get(key)? {
+        if let Some(row) = self.compliance.get(key)? {
             let record: PlanRecord = decode("compliance", row.value())?;
             project.compliance_review_overdue = record
                 .plain
                 .get("nextReview")
                 .and_then(Value::as_str)
-                .and_then(|d| crate::domain::DueDate::parse(d.trim()).ok())
-                .is_some_and(|d| d.date() < today);
+                .and_then(|d| crate::domain::DueDate::parse(d).ok())
+                .is_some_and(|d| d.date() < self.today);
         }
+        Ok(())
     }
-    Ok(())
 }
