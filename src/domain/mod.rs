@@ -16,6 +16,7 @@ mod task;
 pub mod template;
 mod text;
 mod user;
+mod version;
 
 pub use assessment::{Assessment, NewAssessment, Pillar, PillarScore, Score};
 pub use changes::{NewChecklist, NewProject, NewTask, ProjectChanges, TaskChanges};
@@ -26,6 +27,7 @@ pub use scorecard::Level;
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
 pub use text::{FieldProblem, Problems, TextError};
 pub use user::{NewUser, Password, Role, TokenName, UserEmail};
+pub use version::{Expected, Version};
 
 /// Milliseconds since the Unix epoch, UTC. Stored as an integer and shown as
 /// RFC 3339 with millisecond precision, as the prototype's clients expect.

@@ -4,13 +4,15 @@
 //! The store bumps its generation after every commit and before any writer
 //! is answered, so an entry is served only while no acknowledged write has
 //! happened since it was read: a client never reads older data than it has
-//! written. The generation doubles as a weak ETag for `If-None-Match`.
+//! written. The generation doubles as a weak ETag for `If-None-Match` on
+//! lists; a single resource carries the strong ETag of its representation.
 //!
 //! Requests that miss the same entry at the same generation share one read
 //! (single flight): after a write, a burst of clients costs one render, not
 //! one each.
 
 use super::error::ApiError;
+use crate::domain::Version;
 use crate::store::{Store, StoreError};
 use actix_web::http::header::{ETAG, IF_NONE_MATCH, LINK};
 use actix_web::web::Bytes;
@@ -21,11 +23,13 @@ use std::sync::{Arc, Mutex};
 /// Entries kept before the cache starts over; bounds memory.
 const MAX_ENTRIES: usize = 256;
 
-/// A rendered JSON body and its `Link` header, if any.
+/// A rendered JSON body, its `Link` header if any, and for a single
+/// resource the version its strong `ETag` names.
 #[derive(Clone)]
 pub struct Rendered {
     pub body: Bytes,
     pub link: Option<String>,
+    pub version: Option<Version>,
 }
 
 /// One read in progress, which every request for the same key and
@@ -85,12 +89,43 @@ impl ResponseCache {
 
 /// Serves `key` from the cache at the store's current generation, or reads
 /// it off the async executor with `load` (the value and its `Link` header),
-/// renders it and keeps it.
+/// renders it and keeps it. Tagged with the generation's weak `ETag`.
 pub async fn cached<T, F>(
     req: &HttpRequest,
     store: web::Data<Store>,
     cache: &ResponseCache,
     key: String,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Store) -> Result<(T, Option<String>), StoreError> + Send + 'static,
+{
+    cached_as(req, store, cache, key, false, load).await
+}
+
+/// As [`cached`], for a single resource: tagged with the strong `ETag` of
+/// its representation, which `If-Match` on its changes names.
+pub async fn cached_resource<T, F>(
+    req: &HttpRequest,
+    store: web::Data<Store>,
+    cache: &ResponseCache,
+    key: String,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+{
+    cached_as(req, store, cache, key, true, |s| Ok((load(s)?, None))).await
+}
+
+async fn cached_as<T, F>(
+    req: &HttpRequest,
+    store: web::Data<Store>,
+    cache: &ResponseCache,
+    key: String,
+    strong: bool,
     load: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -107,6 +142,7 @@ where
             let (value, link) = store.blocking(load).await?;
             let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?;
             Ok::<_, ApiError>(Rendered {
+                version: strong.then(|| Version::of_body(&body)),
                 body: Bytes::from(body),
                 link,
             })
@@ -147,13 +183,19 @@ pub fn not_modified(req: &HttpRequest, generation: u64) -> Option<HttpResponse> 
     })
 }
 
-/// `200` with the body, or `304` when the client already holds this generation.
+/// `200` with the body, or `304` when the client already holds it.
 pub fn respond(req: &HttpRequest, generation: u64, rendered: Rendered) -> HttpResponse {
-    if let Some(not_modified) = not_modified(req, generation) {
-        return not_modified;
+    let etag = match &rendered.version {
+        Some(version) => version.etag(),
+        None => etag(generation),
+    };
+    if client_holds(req, &etag) {
+        return HttpResponse::NotModified()
+            .insert_header((ETAG, etag))
+            .finish();
     }
     let mut response = HttpResponse::Ok();
-    response.insert_header((ETAG, etag(generation)));
+    response.insert_header((ETAG, etag));
     if let Some(link) = rendered.link {
         response.insert_header((LINK, link));
     }

@@ -7,7 +7,7 @@
 
 use crate::store::{Missing, StoreError};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -100,6 +100,12 @@ pub enum ApiError {
     RateLimited { retry_after: std::time::Duration },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// `If-Match` named another version than the stored one, which is this.
+    #[error("precondition failed")]
+    PreconditionFailed(crate::domain::Version),
+    /// `http.require_if_match` is on and the change sent no `If-Match`.
+    #[error("precondition required")]
+    PreconditionRequired,
     #[error("{0} does not exist")]
     Missing(String),
     #[error(transparent)]
@@ -156,6 +162,19 @@ impl ApiError {
                 format!("slow down; retry in {} s", retry_secs(*retry_after)),
             ),
             Self::Conflict(why) => Parts::new("conflict", "Conflict", why.clone()),
+            Self::PreconditionFailed(current) => {
+                let detail = format!(
+                    "it changed since you read it, so nothing was changed; its current ETag is {}: read it again and send that in If-Match to apply your change to what is there now",
+                    current.etag()
+                );
+                Parts::new("precondition-failed", "Precondition failed", detail.clone())
+                    .with_errors(vec![FieldError::new("If-Match", detail)])
+            }
+            Self::PreconditionRequired => {
+                let detail = "this server takes a change of a project, checklist or task only with If-Match: read the item, then send its ETag in If-Match";
+                Parts::new("precondition-required", "Precondition required", detail)
+                    .with_errors(vec![FieldError::new("If-Match", detail)])
+            }
             Self::Missing(what) => {
                 Parts::new("not-found", "Not found", format!("{what} does not exist"))
             }
@@ -240,6 +259,8 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -271,6 +292,11 @@ impl ResponseError for ApiError {
                     .headers_mut()
                     .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            Self::PreconditionFailed(current) => {
+                if let Ok(etag) = HeaderValue::from_str(&current.etag()) {
+                    response.headers_mut().insert(ETAG, etag);
+                }
+            }
             Self::Unavailable { disk_full } => {
                 let secs = if *disk_full { DISK_FULL_RETRY_SECS } else { 1 };
                 response
@@ -298,6 +324,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(missing) => Self::NotFound(missing),
             StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::Changed(current) => Self::PreconditionFailed(current),
             StoreError::Closed => Self::Unavailable { disk_full: false },
             // A refused write, or an I/O error a read met (a full disk among them).
             other => match other.outage() {

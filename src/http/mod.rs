@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod conditional;
 pub mod deprecation;
 pub mod dto;
 pub mod error;

@@ -7,7 +7,7 @@ use super::tables::{META, PROJECTS, meta_key};
 use super::writer::WriteCtx;
 use crate::domain::assessment::RawPillarScore;
 use crate::domain::{
-    ChecklistName, Description, NewAssessment, NewChecklist, NewProject, NewTask, Pillar,
+    ChecklistName, Description, Expected, NewAssessment, NewChecklist, NewProject, NewTask, Pillar,
     ProjectName, TaskChanges, TaskStatus, TaskTitle,
 };
 use redb::{ReadableTable, ReadableTableMetadata};
@@ -125,7 +125,14 @@ pub fn seed_if_new(ctx: &mut WriteCtx<'_>) -> Result<(), StoreError> {
                     status: Some(status),
                     ..Default::default()
                 };
-                ops::update_task(ctx, project.id, checklist.id, task.id, changes)?;
+                ops::update_task(
+                    ctx,
+                    project.id,
+                    checklist.id,
+                    task.id,
+                    changes,
+                    &Expected::Any,
+                )?;
             }
         }
     }

@@ -7,8 +7,8 @@ use super::read::Tables;
 use super::records::{ProjectRecord, decode};
 use super::{Missing, Store, StoreError, ops, tables};
 use crate::domain::{
-    Checklist, ChecklistId, NewChecklist, NewProject, NewTask, Project, ProjectChanges, ProjectId,
-    Task, TaskChanges, TaskId,
+    Checklist, ChecklistId, Expected, NewChecklist, NewProject, NewTask, Project, ProjectChanges,
+    ProjectId, Task, TaskChanges, TaskId,
 };
 use redb::{ReadableDatabase, ReadableTableMetadata};
 
@@ -47,6 +47,23 @@ impl Store {
         })?;
         self.annotate(&mut page.projects)?;
         Ok(page)
+    }
+
+    pub fn get_checklist(
+        &self,
+        project: ProjectId,
+        id: ChecklistId,
+    ) -> Result<Checklist, StoreError> {
+        self.read(|t| t.checklist_in(project, id))
+    }
+
+    pub fn get_task(
+        &self,
+        project: ProjectId,
+        checklist: ChecklistId,
+        id: TaskId,
+    ) -> Result<Task, StoreError> {
+        self.read(|t| t.task_in(project, checklist, id))
     }
 
     pub fn get_project(&self, id: ProjectId) -> Result<Project, StoreError> {
@@ -133,15 +150,21 @@ impl Store {
         &self,
         id: ProjectId,
         changes: ProjectChanges,
+        expected: Expected,
     ) -> Result<Project, StoreError> {
         self.writer
-            .submit(move |ctx| ops::update_project(ctx, id, changes))
+            .submit(move |ctx| ops::update_project(ctx, id, changes, &expected))
             .await
     }
 
-    pub async fn delete_project(&self, id: ProjectId, who: AuditContext) -> Result<(), StoreError> {
+    pub async fn delete_project(
+        &self,
+        id: ProjectId,
+        who: AuditContext,
+        expected: Expected,
+    ) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_project(ctx, id, &who))
+            .submit(move |ctx| ops::delete_project(ctx, id, &who, &expected))
             .await
     }
 
@@ -160,9 +183,10 @@ impl Store {
         project: ProjectId,
         id: ChecklistId,
         new: NewChecklist,
+        expected: Expected,
     ) -> Result<Checklist, StoreError> {
         self.writer
-            .submit(move |ctx| ops::rename_checklist(ctx, project, id, new))
+            .submit(move |ctx| ops::rename_checklist(ctx, project, id, new, &expected))
             .await
     }
 
@@ -171,9 +195,10 @@ impl Store {
         project: ProjectId,
         id: ChecklistId,
         who: AuditContext,
+        expected: Expected,
     ) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_checklist(ctx, project, id, &who))
+            .submit(move |ctx| ops::delete_checklist(ctx, project, id, &who, &expected))
             .await
     }
 
@@ -194,9 +219,10 @@ impl Store {
         checklist: ChecklistId,
         id: TaskId,
         changes: TaskChanges,
+        expected: Expected,
     ) -> Result<Task, StoreError> {
         self.writer
-            .submit(move |ctx| ops::update_task(ctx, project, checklist, id, changes))
+            .submit(move |ctx| ops::update_task(ctx, project, checklist, id, changes, &expected))
             .await
     }
 
@@ -206,9 +232,10 @@ impl Store {
         checklist: ChecklistId,
         id: TaskId,
         who: AuditContext,
+        expected: Expected,
     ) -> Result<(), StoreError> {
         self.writer
-            .submit(move |ctx| ops::delete_task(ctx, project, checklist, id, &who))
+            .submit(move |ctx| ops::delete_task(ctx, project, checklist, id, &who, &expected))
             .await
     }
 }

@@ -4,7 +4,7 @@
 //! a read transaction (readers never wait for the writer) and the writer's own
 //! transaction when it answers with the value it just changed.
 
-use super::error::StoreError;
+use super::error::{Missing, StoreError};
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::crypto::Keyring;
 use crate::domain::{Checklist, ChecklistId, Project, ProjectId, Task, TaskId};
@@ -59,6 +59,47 @@ where
             out.push(record.into_project(id, self.checklists_of(id)?, self.ring)?);
         }
         Ok(out)
+    }
+
+    /// A checklist with its tasks, naming the project or the checklist
+    /// when missing.
+    pub fn checklist_in(
+        &self,
+        project: ProjectId,
+        id: ChecklistId,
+    ) -> Result<Checklist, StoreError> {
+        if self.projects.get(project.as_u128())?.is_none() {
+            return Err(StoreError::NotFound(Missing::Project(project)));
+        }
+        let Some(row) = self.checklists.get((project.as_u128(), id.as_u128()))? else {
+            return Err(StoreError::NotFound(Missing::Checklist(id)));
+        };
+        let record: ChecklistRecord = decode("checklist", row.value())?;
+        Ok(record.into_checklist(id, project, self.tasks_of(id)?))
+    }
+
+    /// A task, naming the project, the checklist or the task when missing.
+    pub fn task_in(
+        &self,
+        project: ProjectId,
+        checklist: ChecklistId,
+        id: TaskId,
+    ) -> Result<Task, StoreError> {
+        if self.projects.get(project.as_u128())?.is_none() {
+            return Err(StoreError::NotFound(Missing::Project(project)));
+        }
+        if self
+            .checklists
+            .get((project.as_u128(), checklist.as_u128()))?
+            .is_none()
+        {
+            return Err(StoreError::NotFound(Missing::Checklist(checklist)));
+        }
+        let Some(row) = self.tasks.get((checklist.as_u128(), id.as_u128()))? else {
+            return Err(StoreError::NotFound(Missing::Task(id)));
+        };
+        let record: TaskRecord = decode("task", row.value())?;
+        record.into_task(id, checklist, self.ring)
     }
 
     pub fn checklists_of(&self, project: ProjectId) -> Result<Vec<Checklist>, StoreError> {

@@ -2,7 +2,7 @@
 //! streamed and bounded by `http.unpaged_list_max`, and the CORS headers a
 //! browser client needs.
 
-use crate::helpers::{TestApp, error_fields, problem, spawn_app_with, spawn_empty_app};
+use crate::helpers::{TestApp, error_fields, problem, spawn_app_with};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -9,6 +9,7 @@ mod backup_sealed;
 mod bad_input;
 mod checklists;
 mod cli;
+mod conditional;
 mod contract;
 mod diagnose;
 mod docs;

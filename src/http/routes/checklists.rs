@@ -3,12 +3,14 @@
 use super::{checklist_ids, project_id};
 use crate::domain::{Checklist, NewChecklist, NewTask};
 use crate::http::access::Caller;
+use crate::http::cache::{ResponseCache, cached_resource};
+use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, versioned};
 use crate::http::dto::{ChecklistBody, CreateChecklist};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::store::Store;
 use crate::store::readiness::TemplateRef;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 #[utoipa::path(post, path = "/api/v1/projects/{projectId}/checklists", tag = "checklists", request_body = CreateChecklist,
     params(("projectId" = uuid::Uuid, Path)),
@@ -30,7 +32,8 @@ pub async fn create(
             .name
             .ok_or_else(|| ApiError::field("name", "is required unless a template is named"))?;
         let new = NewChecklist::try_from(ChecklistBody { name })?;
-        return Ok(HttpResponse::Created().json(store.create_checklist(project, new).await?));
+        let checklist = store.create_checklist(project, new).await?;
+        return Ok(versioned(HttpResponse::Created(), &checklist));
     };
     let unknown = || {
         ApiError::field(
@@ -56,13 +59,42 @@ pub async fn create(
             required: t.required,
         })
         .collect();
-    Ok(HttpResponse::Created().json(store.create_checklist_with(project, new, tasks).await?))
+    let checklist = store.create_checklist_with(project, new, tasks).await?;
+    Ok(versioned(HttpResponse::Created(), &checklist))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{projectId}/checklists/{checklistId}", tag = "checklists",
+    params(("projectId" = uuid::Uuid, Path), ("checklistId" = uuid::Uuid, Path), IfNoneMatch),
+    responses(
+        (status = 200, description = "The checklist with its tasks", body = Checklist, headers(("ETag" = String, description = "Strong: the digest of this representation"))),
+        (status = 304, description = "The client's copy (named in If-None-Match) is current"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The project or checklist does not exist", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    cache: web::Data<ResponseCache>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (project, checklist) = checklist_ids(&path.0, &path.1)?;
+    cached_resource(
+        &req,
+        store,
+        &cache,
+        format!("checklist:{project}:{checklist}"),
+        move |store| store.get_checklist(project, checklist),
+    )
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{projectId}/checklists/{checklistId}", tag = "checklists", request_body = ChecklistBody,
-    params(("projectId" = uuid::Uuid, Path), ("checklistId" = uuid::Uuid, Path)),
+    params(("projectId" = uuid::Uuid, Path), ("checklistId" = uuid::Uuid, Path), IfMatchHeader),
     responses(
-        (status = 200, body = Checklist),
+        (status = 200, body = Checklist, headers(("ETag" = String))),
+        (status = 412, description = "If-Match names another version; the current ETag is in the ETag header", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "http.require_if_match is on and no If-Match was sent", body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The project or checklist does not exist", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -70,17 +102,23 @@ pub async fn create(
 pub async fn update(
     store: web::Data<Store>,
     path: web::Path<(String, String)>,
+    if_match: IfMatch,
     body: JsonBody<ChecklistBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, checklist) = checklist_ids(&path.0, &path.1)?;
     let new = NewChecklist::try_from(body.0)?;
-    Ok(HttpResponse::Ok().json(store.rename_checklist(project, checklist, new).await?))
+    let renamed = store
+        .rename_checklist(project, checklist, new, if_match.0)
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &renamed))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{projectId}/checklists/{checklistId}", tag = "checklists",
-    params(("projectId" = uuid::Uuid, Path), ("checklistId" = uuid::Uuid, Path)),
+    params(("projectId" = uuid::Uuid, Path), ("checklistId" = uuid::Uuid, Path), IfMatchHeader),
     responses(
         (status = 204, description = "Deleted with its tasks"),
+        (status = 412, description = "If-Match names another version; the current ETag is in the ETag header", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "http.require_if_match is on and no If-Match was sent", body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -89,10 +127,11 @@ pub async fn delete(
     caller: Caller,
     store: web::Data<Store>,
     path: web::Path<(String, String)>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let (project, checklist) = checklist_ids(&path.0, &path.1)?;
     store
-        .delete_checklist(project, checklist, caller.audit)
+        .delete_checklist(project, checklist, caller.audit, if_match.0)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

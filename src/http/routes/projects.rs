@@ -4,7 +4,8 @@ use super::project_id;
 use crate::config::Contract;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
 use crate::http::access::Caller;
-use crate::http::cache::{self, ResponseCache, cached};
+use crate::http::cache::{self, ResponseCache, cached, cached_resource};
+use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, versioned};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
@@ -106,7 +107,8 @@ fn too_many(count: u64, max: u64) -> ApiError {
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
     responses(
-        (status = 201, description = "Created and durable", body = Project),
+        (status = 201, description = "Created and durable", body = Project,
+            headers(("ETag" = String, description = "The new project's strong ETag"), ("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
@@ -124,15 +126,16 @@ pub async fn create(
     } else {
         store.create_project(new).await?
     };
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/projects/{}", project.id)))
-        .json(project))
+    let mut created = HttpResponse::Created();
+    created.insert_header((LOCATION, format!("/api/v1/projects/{}", project.id)));
+    Ok(versioned(created, &project))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}", tag = "projects",
-    params(("projectId" = uuid::Uuid, Path)),
+    params(("projectId" = uuid::Uuid, Path), IfNoneMatch),
     responses(
-        (status = 200, body = Project),
+        (status = 200, body = Project, headers(("ETag" = String, description = "Strong: the digest of this representation"))),
+        (status = 304, description = "The client's copy (named in If-None-Match) is current"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -144,20 +147,22 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
-    cached(
+    cached_resource(
         &req,
         store,
         &cache,
         format!("project:{id}:{}", today()),
-        move |store| Ok((store.get_project(id)?, None)),
+        move |store| store.get_project(id),
     )
     .await
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{projectId}", tag = "projects", request_body = UpdateProject,
-    params(("projectId" = uuid::Uuid, Path)),
+    params(("projectId" = uuid::Uuid, Path), IfMatchHeader),
     responses(
-        (status = 200, body = Project),
+        (status = 200, body = Project, headers(("ETag" = String))),
+        (status = 412, description = "If-Match names another version; the current ETag is in the ETag header", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "http.require_if_match is on and no If-Match was sent", body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -165,17 +170,21 @@ pub async fn get(
 pub async fn update(
     store: web::Data<Store>,
     path: web::Path<String>,
+    if_match: IfMatch,
     body: JsonBody<UpdateProject>,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
     let changes = ProjectChanges::try_from(body.0)?;
-    Ok(HttpResponse::Ok().json(store.update_project(id, changes).await?))
+    let project = store.update_project(id, changes, if_match.0).await?;
+    Ok(versioned(HttpResponse::Ok(), &project))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{projectId}", tag = "projects",
-    params(("projectId" = uuid::Uuid, Path)),
+    params(("projectId" = uuid::Uuid, Path), IfMatchHeader),
     responses(
         (status = 204, description = "Deleted with its checklists and tasks"),
+        (status = 412, description = "If-Match names another version; the current ETag is in the ETag header", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "http.require_if_match is on and no If-Match was sent", body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -184,9 +193,10 @@ pub async fn delete(
     caller: Caller,
     store: web::Data<Store>,
     path: web::Path<String>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = project_id(&path)?;
-    store.delete_project(id, caller.audit).await?;
+    store.delete_project(id, caller.audit, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,8 +1,10 @@
 //! Creating, renaming and deleting a checklist; deleting one removes its
 //! tasks in the same transaction.
 
-use super::{Composite, at_checklist, checklist_row, deleted, require_project};
-use crate::domain::{Checklist, ChecklistId, NewChecklist, ProjectId};
+use super::{
+    Composite, as_expected, at_checklist, checklist_row, deleted, require_project, viewing,
+};
+use crate::domain::{Checklist, ChecklistId, Expected, NewChecklist, ProjectId};
 use crate::store::accounts::AuditContext;
 use crate::store::error::StoreError;
 use crate::store::journal::{self, EventKind, Stamp};
@@ -63,7 +65,9 @@ pub fn rename_checklist(
     project: ProjectId,
     id: ChecklistId,
     new: NewChecklist,
+    expected: &Expected,
 ) -> Result<Checklist, StoreError> {
+    as_expected(expected, || viewing(ctx, |t| t.checklist_in(project, id)))?;
     let stamp = ctx.stamp();
     let projects = ctx.tx.open_table(PROJECTS)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;
@@ -86,7 +90,9 @@ pub fn delete_checklist(
     project: ProjectId,
     id: ChecklistId,
     who: &AuditContext,
+    expected: &Expected,
 ) -> Result<(), StoreError> {
+    as_expected(expected, || viewing(ctx, |t| t.checklist_in(project, id)))?;
     let stamp = (ctx.stamp(), ctx.stamp());
     let projects = ctx.tx.open_table(PROJECTS)?;
     let mut checklists = ctx.tx.open_table(CHECKLISTS)?;

@@ -19,9 +19,12 @@ pub use tasks::{create_task, delete_task, update_task};
 use super::accounts::{self, AuditContext};
 use super::error::{Missing, StoreError};
 use super::journal::{self, EventKind, Stamp, Target};
+use super::planning::Annotations;
+use super::read::Tables;
 use super::records::{ChecklistRecord, decode};
+use super::tables::{CHECKLISTS, PROJECTS, TASKS};
 use super::writer::WriteCtx;
-use crate::domain::{ChecklistId, ProjectId, TaskId};
+use crate::domain::{ChecklistId, Expected, Project, ProjectId, TaskId, Version};
 use redb::{ReadableTable, Table};
 
 type Projects<'t> = Table<'t, u128, &'static [u8]>;
@@ -64,6 +67,48 @@ fn deleted(
 ) -> Result<(), StoreError> {
     journal::append(ctx.tx, ctx.ring, event, kind, target, None, false)?;
     accounts::audit(ctx.tx, entry, who, action, Some(what))
+}
+
+/// Refuses a change to a resource the client read at another version.
+/// `current` reads it as a `GET` shows it; it runs only when `If-Match`
+/// named versions, so a change without one costs nothing more.
+fn as_expected<T: serde::Serialize>(
+    expected: &Expected,
+    current: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<(), StoreError> {
+    if let Expected::OneOf(_) = expected {
+        let version = Version::of(&current()?);
+        if !expected.admits(&version) {
+            return Err(StoreError::Changed(version));
+        }
+    }
+    Ok(())
+}
+
+/// Reads with the writer's own tables, as a read transaction would.
+fn viewing<T>(
+    ctx: &WriteCtx<'_>,
+    read: impl FnOnce(&Tables<'_, Projects<'_>, Composite<'_>, Composite<'_>>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let projects = ctx.tx.open_table(PROJECTS)?;
+    let checklists = ctx.tx.open_table(CHECKLISTS)?;
+    let tasks = ctx.tx.open_table(TASKS)?;
+    read(&Tables {
+        projects: &projects,
+        checklists: &checklists,
+        tasks: &tasks,
+        ring: ctx.ring,
+    })
+}
+
+/// A project as a `GET` shows it, with its planning annotations.
+fn project_view(ctx: &WriteCtx<'_>, id: ProjectId) -> Result<Project, StoreError> {
+    let mut project = viewing(ctx, |t| {
+        t.project(id)?
+            .ok_or(StoreError::NotFound(Missing::Project(id)))
+    })?;
+    Annotations::open_in(ctx.tx)?.apply(&mut project)?;
+    Ok(project)
 }
 
 fn at_project(project: ProjectId) -> Target {

@@ -1,12 +1,12 @@
 //! Creating, changing and deleting a project; deleting one removes its
 //! checklists and their tasks in the same transaction.
 
-use super::{Projects, at_project, deleted, not_found, require_project};
-use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
+use super::{Projects, as_expected, at_project, deleted, not_found, project_view, require_project};
+use crate::domain::{Expected, NewProject, Project, ProjectChanges, ProjectId};
 use crate::store::accounts::AuditContext;
 use crate::store::error::{Missing, StoreError};
 use crate::store::journal::{self, EventKind, Stamp};
-use crate::store::read::{Tables, children_of};
+use crate::store::read::children_of;
 use crate::store::records::{OWNER_EMAIL, ProjectRecord, decode, encode};
 use crate::store::tables::{CHECKLISTS, PROJECTS, TASKS};
 use crate::store::writer::WriteCtx;
@@ -54,7 +54,9 @@ pub fn update_project(
     ctx: &mut WriteCtx<'_>,
     id: ProjectId,
     changes: ProjectChanges,
+    expected: &Expected,
 ) -> Result<Project, StoreError> {
+    as_expected(expected, || project_view(ctx, id))?;
     let stamp = ctx.stamp();
     let mut projects = ctx.tx.open_table(PROJECTS)?;
     let mut record: ProjectRecord = match projects.get(id.as_u128())? {
@@ -73,22 +75,17 @@ pub fn update_project(
     }
     record.updated_at = ctx.now;
     put_project(ctx, &mut projects, stamp, id, &record)?;
-    let checklists = ctx.tx.open_table(CHECKLISTS)?;
-    let tasks = ctx.tx.open_table(TASKS)?;
-    let tables = Tables {
-        projects: &projects,
-        checklists: &checklists,
-        tasks: &tasks,
-        ring: ctx.ring,
-    };
-    record.into_project(id, tables.checklists_of(id)?, ctx.ring)
+    drop(projects);
+    project_view(ctx, id)
 }
 
 pub fn delete_project(
     ctx: &mut WriteCtx<'_>,
     id: ProjectId,
     who: &AuditContext,
+    expected: &Expected,
 ) -> Result<(), StoreError> {
+    as_expected(expected, || project_view(ctx, id))?;
     let stamp = (ctx.stamp(), ctx.stamp());
     let mut projects = ctx.tx.open_table(PROJECTS)?;
     require_project(&projects, id)?;

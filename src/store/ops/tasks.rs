@@ -1,8 +1,10 @@
 //! Creating, changing and deleting a task, each checked against its
 //! project and checklist first.
 
-use super::{Composite, at_task, checklist_row, deleted, not_found};
-use crate::domain::{ChecklistId, NewTask, ProjectId, Task, TaskChanges, TaskId, TaskStatus};
+use super::{Composite, as_expected, at_task, checklist_row, deleted, not_found, viewing};
+use crate::domain::{
+    ChecklistId, Expected, NewTask, ProjectId, Task, TaskChanges, TaskId, TaskStatus,
+};
 use crate::store::accounts::AuditContext;
 use crate::store::error::{Missing, StoreError};
 use crate::store::journal::{self, EventKind, Stamp, Target};
@@ -103,7 +105,11 @@ pub fn update_task(
     checklist: ChecklistId,
     id: TaskId,
     changes: TaskChanges,
+    expected: &Expected,
 ) -> Result<Task, StoreError> {
+    as_expected(expected, || {
+        viewing(ctx, |t| t.task_in(project, checklist, id))
+    })?;
     let stamp: Stamp = ctx.stamp();
     let mut tasks = ctx.tx.open_table(TASKS)?;
     let mut record = task_row(ctx, &tasks, project, checklist, id)?;
@@ -146,7 +152,11 @@ pub fn delete_task(
     checklist: ChecklistId,
     id: TaskId,
     who: &AuditContext,
+    expected: &Expected,
 ) -> Result<(), StoreError> {
+    as_expected(expected, || {
+        viewing(ctx, |t| t.task_in(project, checklist, id))
+    })?;
     let stamp = (ctx.stamp(), ctx.stamp());
     let mut tasks = ctx.tx.open_table(TASKS)?;
     task_row(ctx, &tasks, project, checklist, id)?;

@@ -14,7 +14,7 @@ use crate::store::error::{Missing, StoreError};
 use crate::store::read::children_of;
 use crate::store::tables::PROJECTS;
 use crate::store::writer::WriteCtx;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde_json::{Map, Value};
 
 /// What a planning change comes back as: the row, or every field the
@@ -250,14 +250,15 @@ pub fn annotate(
     projects.iter_mut().try_for_each(|p| annotations.apply(p))
 }
 
-/// The two planning tables [`annotate`] reads, opened once for a whole list.
-pub struct Annotations {
-    north_stars: redb::ReadOnlyTable<(u128, u128), &'static [u8]>,
-    compliance: redb::ReadOnlyTable<(u128, u128), &'static [u8]>,
+/// The two planning tables [`annotate`] reads, opened once for a whole list,
+/// from a read transaction or the writer's.
+pub struct Annotations<T> {
+    north_stars: T,
+    compliance: T,
     today: time::Date,
 }
 
-impl Annotations {
+impl Annotations<redb::ReadOnlyTable<(u128, u128), &'static [u8]>> {
     pub fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
         use crate::store::tables::{COMPLIANCE, NORTH_STARS};
         Ok(Self {
@@ -266,7 +267,21 @@ impl Annotations {
             today: time::OffsetDateTime::now_utc().date(),
         })
     }
+}
 
+impl<'t> Annotations<redb::Table<'t, (u128, u128), &'static [u8]>> {
+    /// Inside the writer's transaction, to answer a change as a read would.
+    pub fn open_in(tx: &'t WriteTransaction) -> Result<Self, StoreError> {
+        use crate::store::tables::{COMPLIANCE, NORTH_STARS};
+        Ok(Self {
+            north_stars: tx.open_table(NORTH_STARS)?,
+            compliance: tx.open_table(COMPLIANCE)?,
+            today: time::OffsetDateTime::now_utc().date(),
+        })
+    }
+}
+
+impl<T: ReadableTable<(u128, u128), &'static [u8]>> Annotations<T> {
     pub fn apply(&self, project: &mut crate::domain::Project) -> Result<(), StoreError> {
         let key = (project.id.as_u128(), project.id.as_u128());
         if let Some(row) = self.north_stars.get(key)? {

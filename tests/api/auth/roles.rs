@@ -102,6 +102,7 @@ fn every_route(caller: Caller) -> Vec<(&'static str, String, Option<Value>, Need
             Some(json!({ "name": "Renamed checklist" })),
             Needs::Editor,
         ),
+        ("GET", c.clone(), None, Needs::Viewer),
         ("DELETE", c.clone(), None, Needs::Editor),
         (
             "POST",
@@ -115,6 +116,7 @@ fn every_route(caller: Caller) -> Vec<(&'static str, String, Option<Value>, Need
             Some(json!({ "title": "Rewrite the runbook" })),
             Needs::Editor,
         ),
+        ("GET", t.clone(), None, Needs::Viewer),
         ("DELETE", t.clone(), None, Needs::Editor),
         ("GET", "/api/v1/tokens".into(), None, Needs::SignedIn),
         (
@@ -224,7 +226,7 @@ async fn every_route_answers_401_403_or_lets_through_exactly_as_the_role_table_s
         }
     }
 
-    assert_eq!(checked, 4 * 25, "every route × every caller was tried");
+    assert_eq!(checked, 4 * 27, "every route × every caller was tried");
     assert!(
         wrong.is_empty(),
         "{} of {checked} answers break the role table:\n{}",
