@@ -73,6 +73,7 @@ fn serve_http(
     let hsts = settings.auth.hsts_max_age_secs;
     let body_limit = BodyLimit(settings.http.body_limit);
     let contract = settings.http.contract;
+    let in_flight = crate::http::idempotency::InFlight::default();
     let origins = settings.http.cors_allowed_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -84,6 +85,8 @@ fn serve_http(
             .app_data(checker_data.clone())
             .app_data(body_limit)
             .app_data(contract)
+            .app_data(in_flight.clone())
+            .wrap(from_fn(http::idempotency::guard))
             .wrap(from_fn(http::access::authorize))
             .wrap(http::cors(&origins))
             .wrap(http::security_headers(hsts))
@@ -173,6 +176,7 @@ impl Application {
         crate::service::ready(&serving);
         let watchdog = crate::service::watchdog_interval()
             .map(|interval| tokio::spawn(feed_watchdog(checker, interval, serving)));
+        let pruning = tokio::spawn(prune_idempotency(store.clone()));
         tokio::pin!(server);
         let served = tokio::select! {
             served = &mut server => served,
@@ -186,6 +190,7 @@ impl Application {
         }
         .context("running the HTTP server");
         admin.abort();
+        pruning.abort();
         if let Some(watchdog) = watchdog {
             watchdog.abort();
         }
@@ -193,6 +198,29 @@ impl Application {
         store.close().await;
         tracing::info!("stopped; the store is closed");
         served
+    }
+}
+
+/// Removes the answers kept for retried POSTs once they are a day old: a
+/// minute after start, then every ten minutes.
+async fn prune_idempotency(store: Store) {
+    let every = std::time::Duration::from_secs(600);
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        every,
+    );
+    loop {
+        ticks.tick().await;
+        match store
+            .prune_idempotency(crate::store::idempotency::KEPT_FOR)
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "removed expired idempotency answers"),
+            Err(e) => {
+                tracing::warn!(error = %e, "removing expired idempotency answers failed; retrying later")
+            }
+        }
     }
 }
 

@@ -6,8 +6,9 @@ use super::format::{Frame, Frames};
 use crate::store::StoreError;
 use crate::store::tables::{
     ASSESSMENTS, AUDIT, CHECKLISTS, COMPLIANCE, COMPLIANCE_INVENTORY, COMPLIANCE_REVIEWS,
-    COMPLIANCE_TRIGGERS, COMPLIANCE_VENDORS, JOURNAL, META, NORTH_STAR_ROWS, NORTH_STARS, PROJECTS,
-    STAKEHOLDERS, TASKS, TEMPLATES, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS,
+    COMPLIANCE_TRIGGERS, COMPLIANCE_VENDORS, IDEMPOTENCY, JOURNAL, META, NORTH_STAR_ROWS,
+    NORTH_STARS, PROJECTS, STAKEHOLDERS, TASKS, TEMPLATES, TOKEN_HASHES, TOKENS, USER_EMAILS,
+    USERS,
 };
 use redb::{
     Database, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
@@ -49,6 +50,7 @@ pub const BACKED_UP: &[(u8, &str, Shape)] = &[
     (18, "compliance_triggers", Shape::Pair(COMPLIANCE_TRIGGERS)),
     (19, "compliance_vendors", Shape::Pair(COMPLIANCE_VENDORS)),
     (20, "compliance_reviews", Shape::Pair(COMPLIANCE_REVIEWS)),
+    (21, "idempotency", Shape::Id(IDEMPOTENCY)),
 ];
 
 pub fn name(id: u8) -> Option<&'static str> {

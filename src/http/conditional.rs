@@ -11,8 +11,10 @@
 use super::error::ApiError;
 use crate::config::Contract;
 use crate::domain::{Expected, Version};
+use crate::store::idempotency::Answer;
 use actix_web::dev::Payload;
-use actix_web::http::header::{ETAG, IF_MATCH};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ETAG, HeaderName, IF_MATCH};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 use std::future::{Ready, ready};
@@ -38,6 +40,13 @@ impl FromRequest for IfMatch {
             None => Ok(Self(Expected::Any)),
         })
     }
+}
+
+/// A `201` answer with `value`, its strong `ETag` and `headers`, as a
+/// keyed retry would replay it.
+pub fn created_with<T: Serialize>(value: &T, mut headers: Vec<(HeaderName, String)>) -> Answer {
+    headers.push((ETAG, Version::of(value).etag()));
+    super::idempotency::answer(StatusCode::CREATED, headers, value)
 }
 
 /// `value` as the body of `response`, with its strong `ETag`.

@@ -9,13 +9,13 @@ use crate::store::{Missing, StoreError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field a client got wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     /// The JSON field, query parameter or path segment, as the client named it.
     pub field: String,
@@ -32,7 +32,7 @@ impl FieldError {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -44,7 +44,7 @@ pub struct Problem {
     pub instance: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
@@ -106,6 +106,12 @@ pub enum ApiError {
     /// `http.require_if_match` is on and the change sent no `If-Match`.
     #[error("precondition required")]
     PreconditionRequired,
+    /// The `Idempotency-Key` was first sent with another request.
+    #[error("idempotency key reused")]
+    KeyReused,
+    /// The `Idempotency-Key`'s first request is still being answered.
+    #[error("idempotency key in flight")]
+    KeyInFlight,
     #[error("{0} does not exist")]
     Missing(String),
     #[error(transparent)]
@@ -174,6 +180,16 @@ impl ApiError {
                 let detail = "this server takes a change of a project, checklist or task only with If-Match: read the item, then send its ETag in If-Match";
                 Parts::new("precondition-required", "Precondition required", detail)
                     .with_errors(vec![FieldError::new("If-Match", detail)])
+            }
+            Self::KeyReused => {
+                let detail = "this Idempotency-Key was first sent with another request (another method, path or body); a new request needs a new key";
+                Parts::new("idempotency-key-reused", "Idempotency key reused", detail)
+                    .with_errors(vec![FieldError::new("Idempotency-Key", detail)])
+            }
+            Self::KeyInFlight => {
+                let detail = "the first request with this Idempotency-Key is still being answered; retry in a moment to get its answer";
+                Parts::new("idempotency-key-in-flight", "Request in flight", detail)
+                    .with_errors(vec![FieldError::new("Idempotency-Key", detail)])
             }
             Self::Missing(what) => {
                 Parts::new("not-found", "Not found", format!("{what} does not exist"))
@@ -261,6 +277,8 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::KeyInFlight => StatusCode::CONFLICT,
             Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -296,6 +314,11 @@ impl ResponseError for ApiError {
                 if let Ok(etag) = HeaderValue::from_str(&current.etag()) {
                     response.headers_mut().insert(ETAG, etag);
                 }
+            }
+            Self::KeyInFlight => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(1u64));
             }
             Self::Unavailable { disk_full } => {
                 let secs = if *disk_full { DISK_FULL_RETRY_SECS } else { 1 };

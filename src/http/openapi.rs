@@ -68,6 +68,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         };
         let mut operation = operation();
         secure(&mut operation, route.access);
+        if route.replays {
+            replayable(&mut operation);
+        }
         doc.paths
             .add_path_operation(&route.pattern, vec![method.clone()], operation);
     }
@@ -95,6 +98,78 @@ fn secure(operation: &mut utoipa::openapi::path::Operation, access: Access) {
         .extensions
         .get_or_insert_with(Default::default)
         .insert("x-required-role".into(), role.into());
+}
+
+/// Declares `Idempotency-Key` on a `POST` that keeps its answer: the header,
+/// the replay marker on its success, and the 409 and 422 it can answer.
+fn replayable(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
+    };
+    let key = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .description(Some(
+            "Makes the request safe to retry: the first answer is kept a day with the change it made, \
+             and a retry with the same key and body gets it back with `Idempotent-Replayed: true`",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(super::idempotency::MAX_KEY))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(utoipa::openapi::RefOr::T(key));
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let responses = &mut operation.responses.responses;
+    for (status, description) in [
+        (
+            "409",
+            "The first request with this Idempotency-Key is still being answered (retry after Retry-After)",
+        ),
+        (
+            "422",
+            "This Idempotency-Key was first sent with another request",
+        ),
+    ] {
+        responses.insert(
+            status.into(),
+            ResponseBuilder::new()
+                .description(description)
+                .content(super::error::PROBLEM_JSON, problem())
+                .build()
+                .into(),
+        );
+    }
+    for (status, response) in responses.iter_mut() {
+        if let (true, utoipa::openapi::RefOr::T(response)) = (status.starts_with('2'), response) {
+            response.headers.insert(
+                "Idempotent-Replayed".into(),
+                utoipa::openapi::RefOr::T(
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(["true"])),
+                        ))
+                        .description(Some(
+                            "Set when this is the kept answer to an earlier request with the same key",
+                        ))
+                        .build(),
+                ),
+            );
+        }
+    }
 }
 
 /// The document as JSON, rendered once.

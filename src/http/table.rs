@@ -35,6 +35,9 @@ pub struct Route {
     pub operation: Option<(HttpMethod, fn() -> Operation)>,
     /// Adds the schemas the operation refers to.
     pub schemas: Option<SchemaCollector>,
+    /// A `POST` that keeps its answer for a retry with the same
+    /// `Idempotency-Key` (see [`super::idempotency`]).
+    pub replays: bool,
     build: Box<dyn Fn() -> actix_web::Route + Send + Sync>,
 }
 
@@ -61,7 +64,22 @@ impl Route {
             access,
             operation: Some((methods[0].clone(), P::operation)),
             schemas: Some(<P as utoipa::__dev::SchemaReferences>::schemas),
+            replays: false,
             build: Box::new(move || web::route().method(method.clone()).to(handler.clone())),
+        }
+    }
+
+    /// A `POST` whose handler keeps its answer for keyed retries.
+    fn replays(self) -> Self {
+        assert_eq!(
+            self.method,
+            Method::POST,
+            "{} replays only a POST",
+            self.pattern
+        );
+        Self {
+            replays: true,
+            ..self
         }
     }
 
@@ -78,6 +96,7 @@ impl Route {
             access,
             operation: None,
             schemas: None,
+            replays: false,
             build: Box::new(move || web::route().method(method.clone()).to(handler.clone())),
         }
     }
@@ -121,26 +140,27 @@ pub fn routes() -> &'static [Route] {
             ),
             // Projects, checklists and tasks
             R::documented::<projects::__path_list, _, _>(VIEWER, projects::list),
-            R::documented::<projects::__path_create, _, _>(EDITOR, projects::create),
+            R::documented::<projects::__path_create, _, _>(EDITOR, projects::create).replays(),
             R::documented::<projects::__path_get, _, _>(VIEWER, projects::get),
             R::documented::<projects::__path_update, _, _>(EDITOR, projects::update),
             R::documented::<projects::__path_delete, _, _>(EDITOR, projects::delete),
-            R::documented::<checklists::__path_create, _, _>(EDITOR, checklists::create),
+            R::documented::<checklists::__path_create, _, _>(EDITOR, checklists::create).replays(),
             R::documented::<checklists::__path_get, _, _>(VIEWER, checklists::get),
             R::documented::<checklists::__path_update, _, _>(EDITOR, checklists::update),
             R::documented::<checklists::__path_delete, _, _>(EDITOR, checklists::delete),
-            R::documented::<tasks::__path_create, _, _>(EDITOR, tasks::create),
+            R::documented::<tasks::__path_create, _, _>(EDITOR, tasks::create).replays(),
             R::documented::<tasks::__path_get, _, _>(VIEWER, tasks::get),
             R::documented::<tasks::__path_update, _, _>(EDITOR, tasks::update),
             R::documented::<tasks::__path_delete, _, _>(EDITOR, tasks::delete),
             R::documented::<status::__path_summary, _, _>(VIEWER, status::summary),
             // Readiness: assessments, scorecards, templates, the report
-            R::documented::<assessments::__path_record, _, _>(EDITOR, assessments::record),
+            R::documented::<assessments::__path_record, _, _>(EDITOR, assessments::record)
+                .replays(),
             R::documented::<assessments::__path_list, _, _>(VIEWER, assessments::list),
             R::documented::<scorecard::__path_get, _, _>(VIEWER, scorecard::get),
             R::documented::<report::__path_get, _, _>(VIEWER, report::get),
             R::documented::<templates::__path_list, _, _>(VIEWER, templates::list),
-            R::documented::<templates::__path_save, _, _>(EDITOR, templates::save),
+            R::documented::<templates::__path_save, _, _>(EDITOR, templates::save).replays(),
             R::documented::<templates::__path_delete, _, _>(ADMIN, templates::delete),
             // Planning: the North Star, the stakeholders, the compliance notes
             R::documented::<planning::__path_north_star, _, _>(VIEWER, planning::north_star),
@@ -148,14 +168,15 @@ pub fn routes() -> &'static [Route] {
                 EDITOR,
                 planning::set_north_star,
             ),
-            R::documented::<alignment::__path_create, _, _>(EDITOR, alignment::create),
+            R::documented::<alignment::__path_create, _, _>(EDITOR, alignment::create).replays(),
             R::documented::<alignment::__path_update, _, _>(EDITOR, alignment::update),
             R::documented::<alignment::__path_delete, _, _>(EDITOR, alignment::delete),
             R::documented::<planning::__path_list_stakeholders, _, _>(
                 VIEWER,
                 planning::list_stakeholders,
             ),
-            R::documented::<stakeholders::__path_create, _, _>(EDITOR, stakeholders::create),
+            R::documented::<stakeholders::__path_create, _, _>(EDITOR, stakeholders::create)
+                .replays(),
             R::documented::<stakeholders::__path_update, _, _>(EDITOR, stakeholders::update),
             R::documented::<stakeholders::__path_delete, _, _>(EDITOR, stakeholders::delete),
             R::documented::<compliance::__path_compliance, _, _>(VIEWER, compliance::compliance),
@@ -164,16 +185,16 @@ pub fn routes() -> &'static [Route] {
                 compliance::set_compliance,
             ),
             R::documented::<compliance::__path_scan, _, _>(EDITOR, compliance::scan),
-            R::documented::<inventory::__path_create, _, _>(EDITOR, inventory::create),
+            R::documented::<inventory::__path_create, _, _>(EDITOR, inventory::create).replays(),
             R::documented::<inventory::__path_update, _, _>(EDITOR, inventory::update),
             R::documented::<inventory::__path_delete, _, _>(EDITOR, inventory::delete),
-            R::documented::<triggers::__path_create, _, _>(EDITOR, triggers::create),
+            R::documented::<triggers::__path_create, _, _>(EDITOR, triggers::create).replays(),
             R::documented::<triggers::__path_update, _, _>(EDITOR, triggers::update),
             R::documented::<triggers::__path_delete, _, _>(EDITOR, triggers::delete),
-            R::documented::<vendors::__path_create, _, _>(EDITOR, vendors::create),
+            R::documented::<vendors::__path_create, _, _>(EDITOR, vendors::create).replays(),
             R::documented::<vendors::__path_update, _, _>(EDITOR, vendors::update),
             R::documented::<vendors::__path_delete, _, _>(EDITOR, vendors::delete),
-            R::documented::<reviews::__path_create, _, _>(EDITOR, reviews::create),
+            R::documented::<reviews::__path_create, _, _>(EDITOR, reviews::create).replays(),
             R::documented::<reviews::__path_update, _, _>(EDITOR, reviews::update),
             R::documented::<reviews::__path_delete, _, _>(EDITOR, reviews::delete),
             // Accounts
@@ -181,10 +202,11 @@ pub fn routes() -> &'static [Route] {
             R::documented::<auth::__path_logout, _, _>(SIGNED_IN, auth::logout),
             R::documented::<auth::__path_me, _, _>(PUBLIC, auth::me),
             R::documented::<tokens::__path_list_tokens, _, _>(SIGNED_IN, tokens::list_tokens),
-            R::documented::<tokens::__path_create_token, _, _>(SIGNED_IN, tokens::create_token),
+            R::documented::<tokens::__path_create_token, _, _>(SIGNED_IN, tokens::create_token)
+                .replays(),
             R::documented::<tokens::__path_revoke_token, _, _>(SIGNED_IN, tokens::revoke_token),
             R::documented::<users::__path_list_users, _, _>(ADMIN, users::list_users),
-            R::documented::<users::__path_create_user, _, _>(ADMIN, users::create_user),
+            R::documented::<users::__path_create_user, _, _>(ADMIN, users::create_user).replays(),
             R::documented::<users::__path_delete_user, _, _>(ADMIN, users::delete_user),
             R::documented::<audit::__path_audit, _, _>(ADMIN, audit::audit),
             R::documented::<status::__path_backup_status, _, _>(ADMIN, status::backup_status),
@@ -207,6 +229,13 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         }
         cfg.service(resource);
     }
+}
+
+/// Whether the `POST` at `pattern` keeps its answer for keyed retries.
+pub fn replays(pattern: &str) -> bool {
+    routes()
+        .iter()
+        .any(|r| r.replays && r.method == Method::POST && r.pattern == pattern)
 }
 
 /// What the table says a request needs.

@@ -160,6 +160,15 @@ pub const FIELDS: &[StoredField] = &[
     field("compliance_reviews", "sealed", Pii),
     field("compliance_reviews", "created_at", Op),
     field("compliance_reviews", "updated_at", Op),
+    // The answers kept for retried POSTs: whose key, which request, and the
+    // answer itself, sealed, since it may repeat any personal field.
+    field("idempotency", "scope", Op),
+    field("idempotency", "key", Op),
+    field("idempotency", "fingerprint", Op),
+    field("idempotency", "status", Op),
+    field("idempotency", "headers", Op),
+    field("idempotency", "answer", Pii),
+    field("idempotency", "created_at", Op),
 ];
 
 pub fn class_of(table: &str, name: &str) -> Option<Class> {

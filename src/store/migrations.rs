@@ -49,7 +49,17 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create the planning tables: North Star, stakeholders and compliance notes",
         apply: create_planning_tables,
     },
+    Migration {
+        version: 7,
+        description: "create the idempotency table, which keeps the answers to retried POSTs for a day",
+        apply: create_idempotency_table,
+    },
 ];
+
+fn create_idempotency_table(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+    tx.open_table(super::tables::IDEMPOTENCY)?;
+    Ok(())
+}
 
 fn create_planning_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
     for table in super::tables::PLANNING {

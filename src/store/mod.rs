@@ -15,6 +15,7 @@ pub mod assessments;
 pub mod classification;
 mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod journal;
 pub mod keys;
 pub mod meta;

@@ -151,6 +151,14 @@ pub const SEALED: &[SealedField] = &[
         index: None,
         since: 6,
     },
+    // A kept answer may carry any personal field of what it answers.
+    SealedField {
+        slot: super::idempotency::ANSWER,
+        home: Home::Id(super::tables::IDEMPOTENCY),
+        check: super::idempotency::check_answer,
+        index: None,
+        since: 7,
+    },
 ];
 
 /// Whether `table.field` is sealed.

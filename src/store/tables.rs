@@ -46,6 +46,10 @@ pub const ASSESSMENTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::n
 /// `template id` → a custom checklist template (the built-in ones live in code).
 pub const TEMPLATES: TableDefinition<u128, &[u8]> = TableDefinition::new("templates");
 
+/// digest of a caller's scope and `Idempotency-Key` → the first answer to
+/// that request, kept a day (see [`super::idempotency`]).
+pub const IDEMPOTENCY: TableDefinition<u128, &[u8]> = TableDefinition::new("idempotency");
+
 /// The planning tables, each `(project id, row id)` → planning record. The
 /// one-per-project records (the North Star headline, the compliance rhythm)
 /// use the project's id as their row id.
@@ -134,6 +138,10 @@ pub const ROW_TABLES: &[RowTable] = &[
     RowTable {
         name: "compliance_reviews",
         home: RowHome::Project(COMPLIANCE_REVIEWS),
+    },
+    RowTable {
+        name: "idempotency",
+        home: RowHome::Own(IDEMPOTENCY),
     },
 ];
 

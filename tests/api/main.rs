@@ -18,6 +18,7 @@ mod file_modes;
 mod full_disk;
 mod helpers;
 mod http_basics;
+mod idempotency;
 mod logs;
 mod metrics;
 mod openapi;

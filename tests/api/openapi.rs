@@ -229,3 +229,47 @@ async fn every_schema_the_document_refers_to_is_in_its_components() {
         .collect();
     assert!(missing.is_empty(), "unresolved: {missing:?}");
 }
+
+#[tokio::test]
+async fn retry_safe_posts_declare_the_idempotency_key_and_changes_declare_if_match() {
+    let doc = document().await;
+    let op = |method: &str, path: &str| doc["paths"][path][method].clone();
+    let header = |op: &Value, name: &str| {
+        op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["in"] == "header" && p["name"] == name)
+    };
+
+    let create = op("post", "/api/v1/projects");
+    assert!(header(&create, "Idempotency-Key"), "{create}");
+    for status in ["409", "422"] {
+        assert!(
+            create["responses"][status].is_object(),
+            "{status}: {create}"
+        );
+    }
+    assert!(
+        create["responses"]["201"]["headers"]["Idempotent-Replayed"].is_object(),
+        "{create}"
+    );
+    let login = op("post", "/api/v1/auth/login");
+    assert!(
+        !header(&login, "Idempotency-Key"),
+        "a sign-in keeps nothing"
+    );
+    for method in ["patch", "delete"] {
+        let change = op(
+            method,
+            "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}",
+        );
+        assert!(header(&change, "If-Match"), "{method}: {change}");
+        for status in ["412", "428"] {
+            assert!(change["responses"][status].is_object(), "{method} {status}");
+        }
+    }
+    let read = op("get", "/api/v1/projects/{projectId}");
+    assert!(header(&read, "If-None-Match"), "{read}");
+    assert!(read["responses"]["304"].is_object(), "{read}");
+}

@@ -8,8 +8,10 @@ use crate::domain::{Assessment, AssessmentId, NewAssessment, Pillar};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::extract::JsonBody;
+use crate::http::idempotency::{Retry, answer, replayable};
 use crate::http::paging::{Paging, next_link};
 use crate::store::Store;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{LINK, LOCATION};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -137,20 +139,28 @@ pub async fn record(
     store: web::Data<Store>,
     caller: Caller,
     path: web::Path<String>,
+    retry: Retry,
     body: JsonBody<AssessmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
     let new = NewAssessment::try_from(body.0)?;
-    let assessment = store.record_assessment(project, new, caller.audit).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            LOCATION,
-            format!(
-                "/api/v1/projects/{project}/assessments?cursor={}",
-                assessment.id
-            ),
-        ))
-        .json(AssessmentView::from(assessment)))
+    let recorded = move |assessment: &Assessment| {
+        let location = format!(
+            "/api/v1/projects/{project}/assessments?cursor={}",
+            assessment.id
+        );
+        answer(
+            StatusCode::CREATED,
+            vec![(LOCATION, location)],
+            &AssessmentView::from(assessment.clone()),
+        )
+    };
+    replayable(
+        retry,
+        recorded,
+        store.record_assessment(project, new, caller.audit),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}/assessments", tag = "scorecards",

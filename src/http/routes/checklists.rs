@@ -4,11 +4,13 @@ use super::{checklist_ids, project_id};
 use crate::domain::{Checklist, NewChecklist, NewTask};
 use crate::http::access::Caller;
 use crate::http::cache::{ResponseCache, cached_resource};
-use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, versioned};
+use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, created_with, versioned};
 use crate::http::dto::{ChecklistBody, CreateChecklist};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
+use crate::http::idempotency::{Retry, replayable};
 use crate::store::Store;
+use crate::store::idempotency::Answer;
 use crate::store::readiness::TemplateRef;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -23,6 +25,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn create(
     store: web::Data<Store>,
     path: web::Path<String>,
+    retry: Retry,
     body: JsonBody<CreateChecklist>,
 ) -> Result<HttpResponse, ApiError> {
     let project = project_id(&path)?;
@@ -32,8 +35,7 @@ pub async fn create(
             .name
             .ok_or_else(|| ApiError::field("name", "is required unless a template is named"))?;
         let new = NewChecklist::try_from(ChecklistBody { name })?;
-        let checklist = store.create_checklist(project, new).await?;
-        return Ok(versioned(HttpResponse::Created(), &checklist));
+        return replayable(retry, created, store.create_checklist(project, new)).await;
     };
     let unknown = || {
         ApiError::field(
@@ -59,8 +61,17 @@ pub async fn create(
             required: t.required,
         })
         .collect();
-    let checklist = store.create_checklist_with(project, new, tasks).await?;
-    Ok(versioned(HttpResponse::Created(), &checklist))
+    replayable(
+        retry,
+        created,
+        store.create_checklist_with(project, new, tasks),
+    )
+    .await
+}
+
+/// The answer to a created checklist, first time or replayed.
+fn created(checklist: &Checklist) -> Answer {
+    created_with(checklist, Vec::new())
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}/checklists/{checklistId}", tag = "checklists",

@@ -13,8 +13,11 @@ use crate::domain::{Millis, ProjectId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::extract::{JsonBody, parse_json, path_id};
+use crate::http::idempotency::{Retry, answer, respond};
 use crate::store::Store;
+use crate::store::idempotency::answering;
 use crate::store::planning::{Checked, Planning, Row};
+use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -77,14 +80,28 @@ pub(super) fn row_id(raw: &str, field: &str) -> Result<uuid::Uuid, ApiError> {
 pub(super) async fn create_row<K: PlanKind + ToSchema>(
     store: &Store,
     caller: Caller,
+    retry: Retry,
     project: ProjectId,
     value: K,
-    collection: &str,
+    collection: String,
 ) -> Result<HttpResponse, ApiError> {
-    let row = accepted(store.plan_create(project, value, caller.audit).await?)?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("{collection}/{}", row.id)))
-        .json(RowView::from(row)))
+    let added = move |row: &Row<K>| {
+        let location = format!("{collection}/{}", row.id);
+        answer(
+            StatusCode::CREATED,
+            vec![(LOCATION, location)],
+            &RowView::from(row.clone()),
+        )
+    };
+    let keep = added.clone();
+    let kept = move |checked: &Checked<Row<K>>| checked.as_ref().ok().map(&keep);
+    let checked = answering(
+        retry.0,
+        kept,
+        store.plan_create(project, value, caller.audit),
+    )
+    .await?;
+    Ok(respond(&added(&accepted(checked)?)))
 }
 
 /// `PATCH`: merges a patch into a row of kind `K`.
@@ -138,11 +155,12 @@ macro_rules! row_routes {
                 store: web::Data<Store>,
                 caller: Caller,
                 path: web::Path<String>,
+                retry: $crate::http::idempotency::Retry,
                 body: JsonBody<$kind>,
             ) -> Result<HttpResponse, ApiError> {
                 let project = project_id(&path)?;
                 let collection = $collection.replace("{projectId}", &project.to_string());
-                create_row(&store, caller, project, body.0, &collection).await
+                create_row(&store, caller, retry, project, body.0, collection).await
             }
 
             #[utoipa::path(patch, path = $item, tag = $tag,

@@ -5,10 +5,11 @@ use crate::config::Contract;
 use crate::domain::{NewProject, Project, ProjectChanges, ProjectId};
 use crate::http::access::Caller;
 use crate::http::cache::{self, ResponseCache, cached, cached_resource};
-use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, versioned};
+use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, created_with, versioned};
 use crate::http::dto::{CreateProject, UpdateProject};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
+use crate::http::idempotency::{Retry, replayable};
 use crate::http::paging::{MAX_LIMIT, Paging, next_link};
 use crate::http::stream;
 use crate::store::{Listing, Store};
@@ -117,18 +118,25 @@ fn too_many(count: u64, max: u64) -> ApiError {
 pub async fn create(
     store: web::Data<Store>,
     caller: Caller,
+    retry: Retry,
     body: JsonBody<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
     let starter = body.0.starter;
     let new = NewProject::try_from(body.0)?;
-    let project = if starter {
-        store.create_project_with_starter(new, caller.audit).await?
-    } else {
-        store.create_project(new).await?
+    let created = |project: &Project| {
+        let location = format!("/api/v1/projects/{}", project.id);
+        created_with(project, vec![(LOCATION, location)])
     };
-    let mut created = HttpResponse::Created();
-    created.insert_header((LOCATION, format!("/api/v1/projects/{}", project.id)));
-    Ok(versioned(created, &project))
+    if starter {
+        replayable(
+            retry,
+            created,
+            store.create_project_with_starter(new, caller.audit),
+        )
+        .await
+    } else {
+        replayable(retry, created, store.create_project(new)).await
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}", tag = "projects",

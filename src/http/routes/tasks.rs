@@ -4,10 +4,11 @@ use super::{checklist_ids, task_ids};
 use crate::domain::{NewTask, Task, TaskChanges};
 use crate::http::access::Caller;
 use crate::http::cache::{ResponseCache, cached_resource};
-use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, versioned};
+use crate::http::conditional::{IfMatch, IfMatchHeader, IfNoneMatch, created_with, versioned};
 use crate::http::dto::{CreateTask, UpdateTask};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
+use crate::http::idempotency::{Retry, replayable};
 use crate::store::Store;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -22,12 +23,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn create(
     store: web::Data<Store>,
     path: web::Path<(String, String)>,
+    retry: Retry,
     body: JsonBody<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, checklist) = checklist_ids(&path.0, &path.1)?;
     let new = NewTask::try_from(body.0)?;
-    let task = store.create_task(project, checklist, new).await?;
-    Ok(versioned(HttpResponse::Created(), &task))
+    let created = |task: &Task| created_with(task, Vec::new());
+    replayable(retry, created, store.create_task(project, checklist, new)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}/checklists/{checklistId}/tasks/{taskId}", tag = "tasks",

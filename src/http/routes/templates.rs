@@ -7,8 +7,10 @@ use crate::domain::{ChecklistId, Pillar, ProjectId, TemplateId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::extract::{JsonBody, path_id};
+use crate::http::idempotency::{Retry, answer, replayable};
 use crate::store::Store;
 use crate::store::readiness::{Template, TemplateRef};
+use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,7 @@ pub async fn list(store: web::Data<Store>) -> Result<HttpResponse, ApiError> {
 pub async fn save(
     store: web::Data<Store>,
     caller: Caller,
+    retry: Retry,
     body: JsonBody<SaveTemplate>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -93,12 +96,16 @@ pub async fn save(
         .map_err(|e| ApiError::Validation(vec![FieldError::new("name", e.to_string())]))?;
     let project = ProjectId::from_u128(body.project_id.as_u128());
     let checklist = ChecklistId::from_u128(body.checklist_id.as_u128());
-    let template = store
-        .save_template(project, checklist, name, caller.audit)
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/templates/{}", template.id)))
-        .json(TemplateView::from(template)))
+    let saved = |template: &Template| {
+        let location = format!("/api/v1/templates/{}", template.id);
+        answer(
+            StatusCode::CREATED,
+            vec![(LOCATION, location)],
+            &TemplateView::from(template.clone()),
+        )
+    };
+    let saving = store.save_template(project, checklist, name, caller.audit);
+    replayable(retry, saved, saving).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/templates/{templateId}", tag = "templates",

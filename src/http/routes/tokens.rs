@@ -3,10 +3,14 @@
 use crate::accounts;
 use crate::domain::{Role, TokenId};
 use crate::http::access::Caller;
-use crate::http::error::{ApiError, Problem};
+use crate::http::error::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::http::extract::{JsonBody, path_id};
+use crate::http::idempotency::{Retry, answer};
 use crate::store::Store;
 use crate::store::accounts::TokenInfo;
+use crate::store::idempotency::{Answer, answering};
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,14 +37,40 @@ pub struct CreatedToken {
 pub async fn create_token(
     store: web::Data<Store>,
     caller: Caller,
+    retry: Retry,
     body: JsonBody<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.signed_in()?.id;
-    let created = accounts::create_token(&store, user, &body.0.name, caller.audit).await?;
+    let creating = accounts::create_token(&store, user, &body.0.name, caller.audit);
+    let created = answering(retry.0, |info: &TokenInfo| Some(shown_once(info)), creating).await?;
     Ok(HttpResponse::Created().json(CreatedToken {
         info: created.info,
         token: created.secret,
     }))
+}
+
+/// What a keyed retry of a token's creation gets: the secret is shown once
+/// and never kept, not even sealed, so the retry is told which token the
+/// first request made rather than shown its secret again.
+fn shown_once(info: &TokenInfo) -> Answer {
+    let detail = format!(
+        "this Idempotency-Key already created token {} (\"{}\"); its secret was shown once and is not kept: revoke it with DELETE /api/v1/tokens/{} and create another",
+        info.id, info.name, info.id
+    );
+    let problem = Problem {
+        kind: "urn:launchpad:problem:token-shown-once".into(),
+        title: "Conflict".into(),
+        status: StatusCode::CONFLICT.as_u16(),
+        detail: detail.clone(),
+        instance: None,
+        request_id: None,
+        errors: vec![FieldError::new("Idempotency-Key", detail)],
+    };
+    answer(
+        StatusCode::CONFLICT,
+        vec![(CONTENT_TYPE, PROBLEM_JSON.into())],
+        &problem,
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",

@@ -5,8 +5,10 @@ use crate::domain::{Role, UserId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{JsonBody, path_id};
+use crate::http::idempotency::{Retry, answer, replayable};
 use crate::store::Store;
 use crate::store::accounts::User;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -33,18 +35,19 @@ pub async fn list_users(store: web::Data<Store>) -> Result<HttpResponse, ApiErro
 pub async fn create_user(
     store: web::Data<Store>,
     caller: Caller,
+    retry: Retry,
     body: JsonBody<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let user = accounts::add_user(
+    let adding = accounts::add_user(
         &store,
         &body.email,
         body.role.as_str(),
         &body.password,
         caller.audit,
-    )
-    .await?;
-    Ok(HttpResponse::Created().json(user))
+    );
+    let added = |user: &User| answer(StatusCode::CREATED, Vec::new(), user);
+    replayable(retry, added, adding).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{userId}", tag = "users", params(("userId" = uuid::Uuid, Path)),

@@ -173,6 +173,12 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        // A request sent with an Idempotency-Key keeps its answer with the
+        // change it answers, in the same transaction.
+        let pending = match effect {
+            Effect::Changes => super::idempotency::pending_for::<T>(),
+            Effect::Probe => None,
+        };
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |attempt| {
             let ctx = match attempt {
@@ -182,7 +188,7 @@ impl Writer {
                     return None;
                 }
             };
-            let result = change(ctx);
+            let result = super::idempotency::record(ctx, pending, change);
             let poisoned = match &result {
                 Err(StoreError::Corrupt(_)) => Some(None),
                 Err(e @ StoreError::Storage(_)) => Some(e.outage()),

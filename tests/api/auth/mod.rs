@@ -11,6 +11,6 @@ mod initial_admin;
 mod limits;
 mod roles;
 mod sessions;
-mod support;
+pub mod support;
 mod tokens;
 mod users;
