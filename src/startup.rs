@@ -88,6 +88,7 @@ fn serve_http(
             .app_data(in_flight.clone())
             .wrap(from_fn(http::idempotency::guard))
             .wrap(from_fn(http::access::authorize))
+            .wrap(from_fn(http::deprecation::announce))
             .wrap(http::cors(&origins))
             .wrap(http::security_headers(hsts))
             .wrap(from_fn(http::middleware::observe))

@@ -78,6 +78,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     for (name, schema) in schemas {
         components.schemas.entry(name).or_insert(schema);
     }
+    super::deprecation::document(super::deprecation::DEPRECATIONS, &mut doc);
     doc
 }
 

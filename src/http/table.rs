@@ -12,8 +12,8 @@ use super::access::Access;
 use super::routes::compliance::{self, inventory, reviews, triggers, vendors};
 use super::routes::planning::{self, alignment, stakeholders};
 use super::routes::{
-    assessments, audit, auth, checklists, health, metrics, projects, report, scorecard, status,
-    tasks, templates, tokens, users,
+    assessments, audit, auth, changelog, checklists, health, metrics, projects, report, scorecard,
+    status, tasks, templates, tokens, users,
 };
 use crate::domain::Role;
 use actix_web::http::Method;
@@ -130,6 +130,7 @@ pub fn routes() -> &'static [Route] {
             // Operations
             R::documented::<health::__path_health, _, _>(PUBLIC, health::health),
             R::documented::<health::__path_ready, _, _>(PUBLIC, health::ready),
+            R::documented::<changelog::__path_changelog, _, _>(PUBLIC, changelog::changelog),
             // Restricted to metrics.allowed_networks by its handler.
             R::documented::<metrics::__path_scrape, _, _>(PUBLIC, metrics::scrape),
             R::undocumented(

@@ -11,6 +11,7 @@ mod checklists;
 mod cli;
 mod conditional;
 mod contract;
+mod contract_snapshot;
 mod diagnose;
 mod docs;
 mod encryption;

@@ -3,6 +3,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod changelog;
 pub mod checklists;
 pub mod compliance;
 pub mod health;
