@@ -315,6 +315,10 @@ release)
     if ! git tag --points-at "$rev" | grep -qxF "v$version"; then
         say "note: $commit is not tagged v$version; tag what you publish: git tag -a v$version -m 'LaunchPad $version' $commit"
     fi
+    # The contract test holds later changes to this release's API document.
+    if ! cmp -s "$repo/tests/contract/openapi.json" "$repo/tests/contract/openapi-$version.json"; then
+        say "note: record this release's API contract: cp tests/contract/openapi.json tests/contract/openapi-$version.json, and head CHANGELOG.md's [Unreleased] section [$version]"
+    fi
     ;;
 check)
     clean_tree
