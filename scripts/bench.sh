@@ -435,6 +435,10 @@ for ((round = 1; round <= 3 && need > 0; round++)); do
 	echo "$count_line"
 	need=$((PROJECTS - $(kv "$count_line" count)))
 done
+# What paging through every project leaves resident (the last count paged
+# through them all).
+RSS_PAGED_KB="$(proc_kb "$SERVER_PID" VmRSS)"
+echo "VmRSS after paging through every project: $RSS_PAGED_KB kB"
 BIG_COUNT="$(kv "$count_line" count)"
 ((BIG_COUNT == PROJECTS)) || die "the store holds $BIG_COUNT projects, not $PROJECTS"
 [[ $(kv "$count_line" unique) == "$BIG_COUNT" ]] || die "paging returned duplicate ids: $count_line"
@@ -456,6 +460,28 @@ run_wrk big-page-uncached "$SERVER_URL" "$HELPERS/cursors.lua" "$CURSORS_FILE" "
 BIG_UNCACHED_LINE="$WRK_LINE"
 RSS_BIG_KB="$(proc_kb "$SERVER_PID" VmHWM)"
 echo "VmHWM after loading and paging: $RSS_BIG_KB kB"
+stop_server
+
+# --- 3b. the unpaged list, as the prototype's client reads it ---------------------
+# Without limit or cursor the list is every project, streamed from one read
+# transaction. The peak is measured over the read load alone: VmHWM is reset
+# (clear_refs 5) once the projects are loaded.
+
+UNPAGED_PROJECTS=10000
+UNPAGED_CLIENTS=16
+step "GET /api/v1/projects unpaged at $UNPAGED_PROJECTS projects, $UNPAGED_CLIENTS clients at once"
+start_server unpaged false
+python3 "$LP_PY" load --port "$SERVER_PORT" --path /api/v1/projects --kind project \
+	--count "$UNPAGED_PROJECTS" --concurrency "$CONNECTIONS" --prefix "$RUN_ID-u"
+UNPAGED_INSPECT="$(python3 "$LP_PY" inspect --port "$SERVER_PORT" --path /api/v1/projects)"
+echo "$UNPAGED_INSPECT"
+[[ $(kv "$UNPAGED_INSPECT" items) == "$UNPAGED_PROJECTS" ]] || die "the unpaged list did not hold every project: $UNPAGED_INSPECT"
+RSS_UNPAGED_BEFORE_KB="$(proc_kb "$SERVER_PID" VmRSS)"
+echo 5 >"/proc/$SERVER_PID/clear_refs"
+WRK_C="$UNPAGED_CLIENTS" run_wrk unpaged "$SERVER_URL/api/v1/projects" "$HELPERS/report.lua"
+UNPAGED_LINE="$WRK_LINE"
+RSS_UNPAGED_KB="$(proc_kb "$SERVER_PID" VmHWM)"
+echo "VmHWM while $UNPAGED_CLIENTS clients read the unpaged list: $RSS_UNPAGED_KB kB (VmRSS before: $RSS_UNPAGED_BEFORE_KB kB)"
 stop_server
 
 # --- 4. tasks without and with notes -------------------------------------------------
@@ -606,6 +632,14 @@ SUMMARY_NOTES+=("page, cached: always the middle id; uncached: $CURSOR_COUNT cur
 RSS_BIG_MB="$(mb_from_kb "$RSS_BIG_KB")"
 SUMMARY_NOTES+=("$BIG_COUNT-project server VmHWM: $(mb_from_kb "$RSS_LOADED_KB") MB after loading, $(mb_from_kb "$RSS_CACHED_KB") MB after the cached page run, $RSS_BIG_MB MB after the uncached one")
 row "RSS peak, $BIG_COUNT-project server" "$RSS_BIG_MB MB" "<= 64 MB" "$(verdict "$RSS_BIG_MB" le 64)"
+RSS_PAGED_MB="$(mb_from_kb "$RSS_PAGED_KB")"
+row "RSS after paging through $BIG_COUNT projects (VmRSS)" "$RSS_PAGED_MB MB" "<= 64 MB" "$(verdict "$RSS_PAGED_MB" le 64)"
+
+WRK_LINE="$UNPAGED_LINE"
+wrk_rows "unpaged list of $UNPAGED_PROJECTS projects, $UNPAGED_CLIENTS clients" "" "" strict
+SUMMARY_NOTES+=("unpaged list: $(kv "$UNPAGED_INSPECT" bytes) bytes per answer, streamed; VmRSS before the read load $(mb_from_kb "$RSS_UNPAGED_BEFORE_KB") MB")
+RSS_UNPAGED_MB="$(mb_from_kb "$RSS_UNPAGED_KB")"
+row "RSS peak while $UNPAGED_CLIENTS clients read the unpaged list" "$RSS_UNPAGED_MB MB" "< 64 MB" "$(verdict "$RSS_UNPAGED_MB" le 63.9)"
 
 row "release binary size" "$BIN_MB MB" "<= 15 MB" "$(verdict "$BIN_MB" le 15)"
 

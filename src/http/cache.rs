@@ -20,8 +20,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Entries kept before the cache starts over; bounds memory.
+/// Entries kept before the cache starts over.
 const MAX_ENTRIES: usize = 256;
+/// Body bytes kept before the cache starts over: paging through a long list
+/// visits each page once, and must not leave every page resident.
+const MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// A rendered JSON body, its `Link` header if any, and for a single
 /// resource the version its strong `ETag` names.
@@ -36,9 +39,16 @@ pub struct Rendered {
 /// generation waits on.
 type Flight = Arc<tokio::sync::OnceCell<Rendered>>;
 
+/// The kept answers, with the bytes their bodies hold.
+#[derive(Default)]
+struct Entries {
+    by_key: HashMap<String, (u64, Rendered)>,
+    bytes: usize,
+}
+
 #[derive(Default)]
 pub struct ResponseCache {
-    entries: Mutex<HashMap<String, (u64, Rendered)>>,
+    entries: Mutex<Entries>,
     flights: Mutex<HashMap<String, (u64, Flight)>>,
 }
 
@@ -70,20 +80,34 @@ impl ResponseCache {
     pub fn get(&self, key: &str, generation: u64) -> Option<Rendered> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
+            .by_key
             .get(key)
             .filter(|(g, _)| *g == generation)
             .map(|(_, r)| r.clone())
     }
 
+    /// Keeps `rendered`. When the cache is full (by count or bytes), entries
+    /// of older generations go first, then everything.
     pub fn put(&self, key: String, generation: u64, rendered: Rendered) {
+        let size = rendered.body.len();
+        if size > MAX_BYTES / 4 {
+            return; // served, but too big to keep
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (g, _)| *g == generation);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        if let Some((_, old)) = entries.by_key.remove(&key) {
+            entries.bytes -= old.body.len();
+        }
+        let full = |e: &Entries| e.by_key.len() >= MAX_ENTRIES || e.bytes + size > MAX_BYTES;
+        if full(&entries) {
+            entries.by_key.retain(|_, (g, _)| *g == generation);
+            entries.bytes = entries.by_key.values().map(|(_, r)| r.body.len()).sum();
+            if full(&entries) {
+                entries.by_key.clear();
+                entries.bytes = 0;
             }
         }
-        entries.insert(key, (generation, rendered));
+        entries.bytes += size;
+        entries.by_key.insert(key, (generation, rendered));
     }
 }
 
@@ -202,4 +226,49 @@ pub fn respond(req: &HttpRequest, generation: u64, rendered: Rendered) -> HttpRe
     response
         .content_type("application/json")
         .body(rendered.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(bytes: usize) -> Rendered {
+        Rendered {
+            body: Bytes::from(vec![b' '; bytes]),
+            link: None,
+            version: None,
+        }
+    }
+
+    #[test]
+    fn paging_through_a_long_list_keeps_at_most_the_byte_budget() {
+        let cache = ResponseCache::default();
+
+        for cursor in 0..200 {
+            cache.put(format!("list:{cursor}"), 7, page(64 * 1024));
+            let entries = cache.entries.lock().unwrap();
+            assert!(entries.bytes <= MAX_BYTES, "{} bytes kept", entries.bytes);
+            assert_eq!(
+                entries.bytes,
+                entries
+                    .by_key
+                    .values()
+                    .map(|(_, r)| r.body.len())
+                    .sum::<usize>()
+            );
+        }
+        assert!(
+            cache.get("list:199", 7).is_some(),
+            "the newest page is kept"
+        );
+    }
+
+    #[test]
+    fn a_body_too_big_to_keep_is_not_kept() {
+        let cache = ResponseCache::default();
+
+        cache.put("huge".into(), 1, page(MAX_BYTES));
+
+        assert!(cache.get("huge", 1).is_none());
+    }
 }
