@@ -2,18 +2,30 @@
 // cookie. Failures become typed errors: ApiError carries the problem+json
 // body (and its per-field `errors`), ConnectionError means the server could
 // not be reached. Connection changes and lost sessions are announced on `events`.
+// Answers carry their ETag, and a change can name the version it was made
+// to (If-Match).
 
 const BASE = '/api/v1';
 
 /** 'connection' (detail: {online}) and 'unauthorized' events. */
 export const events = new EventTarget();
 
+/**
+ * What a person is told of a refused precondition. The server's own words
+ * are for API clients, and its `errors` name the If-Match header, which is
+ * nothing a person typed.
+ */
+const PRECONDITION = {
+  412: 'Someone else changed this while you were looking at it, so your change was not saved. Reload the page to see what they saved.',
+  428: 'The server takes a change only when it names the version it was made to, and this one did not. Reload the page and try again.',
+};
+
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem?.detail || problem?.title || `The server answered ${status}.`);
+    super(PRECONDITION[status] || problem?.detail || problem?.title || `The server answered ${status}.`);
     this.status = status;
     this.problem = problem ?? {};
-    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+    this.errors = Array.isArray(problem?.errors) && !PRECONDITION[status] ? problem.errors : [];
   }
 }
 
@@ -41,22 +53,21 @@ export function nextCursor(link) {
 }
 
 /**
- * Sends one request. Returns { data, next } where `next` is the cursor of
- * the following page when the answer is paginated.
+ * Sends one request. Returns { data, next, etag }: `next` is the cursor of
+ * the following page when the answer is paginated, `etag` the version of
+ * the item it carries. `options.ifMatch` makes a change apply only to that
+ * version.
  */
-export async function request(method, path, body) {
+export async function request(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   // Cookie-authenticated changes must prove they come from this site.
   if (method !== 'GET') headers['X-Requested-With'] = 'launchpad';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+  const json = body === undefined ? undefined : JSON.stringify(body);
   let response;
   try {
-    response = await fetch(BASE + path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(BASE + path, { method, headers, credentials: 'same-origin', body: json });
   } catch {
     setOnline(false);
     throw new ConnectionError();
@@ -73,7 +84,7 @@ export async function request(method, path, body) {
     }
     throw error;
   }
-  return { data, next: nextCursor(response.headers.get('link')) };
+  return { data, next: nextCursor(response.headers.get('link')), etag: response.headers.get('etag') };
 }
 
 /** Every item of a paged list, following the `Link` cursors page by page. */
@@ -94,8 +105,9 @@ export const api = {
   all: every,
   post: (path, body) => request('POST', path, body ?? {}),
   put: (path, body) => request('PUT', path, body),
-  patch: (path, body) => request('PATCH', path, body),
-  del: (path) => request('DELETE', path),
+  /** `options.ifMatch`: the ETag of the version being changed. */
+  patch: (path, body, options) => request('PATCH', path, body, options),
+  del: (path, options) => request('DELETE', path, undefined, options),
 };
 
 /** Paths of the nested resources. */
