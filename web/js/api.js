@@ -2,8 +2,9 @@
 // cookie. Failures become typed errors: ApiError carries the problem+json
 // body (and its per-field `errors`), ConnectionError means the server could
 // not be reached. Connection changes and lost sessions are announced on `events`.
-// Answers carry their ETag, and a change can name the version it was made
-// to (If-Match).
+// Answers carry their ETag; a change can name the version it was made to
+// (If-Match), and every POST carries an Idempotency-Key, the same one again
+// when the very same request is sent after its answer was lost.
 
 const BASE = '/api/v1';
 
@@ -52,11 +53,35 @@ export function nextCursor(link) {
   return null;
 }
 
+/** A random UUID; `crypto.randomUUID` exists only on https and localhost. */
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The Idempotency-Key of each POST whose answer never came, by a digest of
+ * its path and body: when the person sends the same again, the server can
+ * tell the retry from a second request and answer it as it answered the
+ * first. The digest (FNV-1a) keeps no body, a new user's password among them.
+ */
+const unanswered = new Map();
+
+function digest(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
 /**
  * Sends one request. Returns { data, next, etag }: `next` is the cursor of
  * the following page when the answer is paginated, `etag` the version of
  * the item it carries. `options.ifMatch` makes a change apply only to that
- * version.
+ * version. Signing in and out are never replayed, so they carry no key.
  */
 export async function request(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
@@ -65,13 +90,17 @@ export async function request(method, path, body, options = {}) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
   const json = body === undefined ? undefined : JSON.stringify(body);
+  const once = method === 'POST' && !path.startsWith('/auth/') ? digest(`${path} ${json}`) : null;
+  if (once) headers['Idempotency-Key'] = unanswered.get(once) ?? uuid();
   let response;
   try {
     response = await fetch(BASE + path, { method, headers, credentials: 'same-origin', body: json });
   } catch {
+    if (once) unanswered.set(once, headers['Idempotency-Key']);
     setOnline(false);
     throw new ConnectionError();
   }
+  if (once) unanswered.delete(once);
   setOnline(true);
   const type = response.headers.get('content-type') ?? '';
   const data = response.status !== 204 && type.includes('json')
