@@ -244,13 +244,14 @@ function readiness(ctx) {
 
 function notice(ctx) {
   const error = ctx.state.notice;
-  const changed = error instanceof Changed;
-  const text = changed || error instanceof ConnectionError ? error.message : `That change was not saved: ${error.message}`;
-  return h('div', { class: `notice ${changed ? 'notice-conflict' : 'notice-error'}`, role: 'alert' }, icon('alert'), h('span', {}, text),
-    h('button', {
-      type: 'button', class: 'btn btn-quiet btn-small',
-      onclick: () => { ctx.state.notice = null; ctx.paint(); },
-    }, 'Dismiss'));
+  const dismiss = h('button', {
+    type: 'button', class: 'btn btn-quiet btn-small',
+    onclick: () => { ctx.state.notice = null; ctx.paint(); },
+  }, 'Dismiss');
+  // An item someone else deleted: nothing the person did was wrong.
+  if (error instanceof Changed) return conflictNotice(error.message, dismiss, 'gone');
+  const text = error instanceof ConnectionError ? error.message : `That change was not saved: ${error.message}`;
+  return h('div', { class: 'notice notice-error', role: 'alert' }, icon('alert'), h('span', {}, text), dismiss);
 }
 
 function header(ctx) {
