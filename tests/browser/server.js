@@ -1,6 +1,7 @@
 // Starts the real LaunchPad binary for the browser tests: a temporary data
 // folder, one account per role made with `launchpad user add`, and
-// `launchpad serve` on a free port read back from its JSON log line.
+// `launchpad serve` on a free port read back from its JSON log line, with
+// any further LAUNCHPAD_* settings the caller names.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ function binary() {
   return join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug', 'launchpad');
 }
 
-export async function startServer() {
+export async function startServer(settings = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'launchpad-browser-'));
   const env = {
     PATH: process.env.PATH,
@@ -39,7 +40,7 @@ export async function startServer() {
     });
   }
   const child = spawn(binary(), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env,
+    env: { ...env, ...settings },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

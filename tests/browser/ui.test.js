@@ -60,6 +60,27 @@ async function seedProject(page, name, tasks = ['Write the deploy runbook']) {
 
 const taskRow = (page, title) => page.locator(`li.task[data-task="${title}"]`);
 
+/** Someone else at work at the same time: another person, in a browser of their own. */
+async function someoneElse(role = 'admin', on = server) {
+  const page = await newPage(DESKTOP, on);
+  await signIn(page, role);
+  return page;
+}
+
+/** A project's first checklist and the API path of each of its tasks. */
+async function firstChecklist(page, projectId) {
+  const [list] = (await callApi(page, 'GET', `/projects/${projectId}`)).checklists;
+  const path = (task) => `/projects/${projectId}/checklists/${list.id}/tasks/${task.id}`;
+  return { list, tasks: list.tasks, path };
+}
+
+/** The statuses of the answers to `method` requests the page sends from now on. */
+function answers(page, method) {
+  const statuses = [];
+  page.on('response', (r) => { if (r.request().method() === method) statuses.push(r.status()); });
+  return statuses;
+}
+
 const DEMO = 'LaunchPad – v0 Readiness';
 const PILLARS = ['reliability', 'security', 'observability', 'supportability'];
 
@@ -776,6 +797,211 @@ describe('accounts and roles', () => {
   });
 });
 
+describe('no lost updates', () => {
+  test('a task someone else saved while it was being edited is not overwritten: the editor is told, sees their version and keeps what they typed', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Contended task');
+    const other = await someoneElse();
+    for (const p of [page, other]) {
+      await p.goto(`/projects/${project.id}`);
+      await p.getByRole('button', { name: 'Edit “Write the deploy runbook”' }).click();
+    }
+    await other.locator('form.task-edit').getByLabel('Title').fill('Write the runbook with the DBA');
+    await other.getByRole('button', { name: 'Save task' }).click();
+    await taskRow(other, 'Write the runbook with the DBA').waitFor();
+
+    const title = page.locator('form.task-edit').getByLabel('Title');
+    await title.fill('Write the deploy and rollback runbook');
+    await page.getByRole('button', { name: 'Save task' }).click();
+    const notice = page.locator('form.task-edit [data-conflict]');
+    await assertText(notice, 'Someone else changed this task while you were editing it');
+    assert.equal(await notice.getAttribute('role'), 'alert');
+    assert.ok(await notice.evaluate((el) => el === document.activeElement), 'the notice does not have the focus');
+    await taskRow(page, 'Write the runbook with the DBA').locator('form.task-edit').waitFor();
+    assert.equal(await title.inputValue(), 'Write the deploy and rollback runbook', 'what was typed is lost');
+    const { tasks: [kept], path } = await firstChecklist(page, project.id);
+    assert.equal(kept.title, 'Write the runbook with the DBA', 'the first save was overwritten');
+
+    await notice.getByRole('button', { name: 'Apply my change again' }).click();
+    await taskRow(page, 'Write the deploy and rollback runbook').waitFor();
+    assert.equal(await page.locator('form.task-edit').count(), 0, 'the form stayed open');
+    assert.equal((await callApi(page, 'GET', path(kept))).title, 'Write the deploy and rollback runbook');
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('a save the server refuses with 412 shows the task as it is now, and discarding keeps that', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Refused task');
+    const { tasks: [task], path } = await firstChecklist(page, project.id);
+    const patches = answers(page, 'PATCH');
+    await page.goto(`/projects/${project.id}`);
+    const row = page.locator('li.task');
+    await row.getByTestId('status').click();
+    await assertText(row.getByTestId('status'), 'In progress');
+
+    const other = await someoneElse();
+    await callApi(other, 'PATCH', path(task), { notes: 'Ask the DBA first.' });
+    await row.getByRole('button', { name: 'Edit “Write the deploy runbook”' }).click();
+    await row.getByLabel('Notes').fill('Cover the rollback.');
+    await row.getByRole('button', { name: 'Save task' }).click();
+    const notice = row.locator('form.task-edit [data-conflict]');
+    await notice.waitFor();
+    assert.deepEqual(patches, [200, 412], 'the stale save was not refused by the server');
+    await assertText(row.locator('.task-notes'), 'Ask the DBA first.');
+
+    await notice.getByRole('button', { name: 'Discard my change' }).click();
+    await row.locator('form').waitFor({ state: 'detached' });
+    await row.getByRole('button', { name: 'Edit “Write the deploy runbook”' }).click();
+    assert.equal(await row.getByLabel('Notes').inputValue(), 'Ask the DBA first.', 'the discarded draft came back');
+    const now = await callApi(page, 'GET', path(task));
+    assert.equal(now.notes, 'Ask the DBA first.');
+    assert.equal(now.status, 'in_progress');
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('of two people editing a project’s details a change to another field or a task stops no one, and the same field is not overwritten', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Contended project');
+    const { tasks: [task], path } = await firstChecklist(page, project.id);
+    const other = await someoneElse();
+    const patches = answers(page, 'PATCH');
+    for (const p of [page, other]) {
+      await p.goto(`/projects/${project.id}`);
+      await p.getByRole('button', { name: 'Edit details' }).click();
+    }
+
+    await other.getByTestId('status').click();
+    await assertText(other.getByTestId('status'), 'In progress');
+    await page.getByLabel('Owner email').fill('release.manager@example.com');
+    await page.getByRole('button', { name: 'Save details' }).click();
+    await page.getByText('release.manager@example.com').waitFor();
+    assert.deepEqual(patches, [412, 200], 'the change was not checked against the ticked task');
+    await other.getByLabel('Project name').fill('Contended project (theirs)');
+    await other.getByRole('button', { name: 'Save details' }).click();
+    await other.getByRole('heading', { level: 1, name: 'Contended project (theirs)' }).waitFor();
+    let now = await callApi(page, 'GET', `/projects/${project.id}`);
+    assert.equal(now.ownerEmail, 'release.manager@example.com', 'the other save put back the old owner');
+    assert.equal((await callApi(page, 'GET', path(task))).status, 'in_progress');
+
+    await page.getByRole('button', { name: 'Edit details' }).click();
+    await page.getByLabel('Project name').fill('Contended project (mine)');
+    await page.getByRole('button', { name: 'Save details' }).click();
+    await assertText(page.locator('[data-conflict]'), 'Someone else changed these details while you were editing them');
+    await page.getByRole('heading', { level: 1, name: 'Contended project (theirs)' }).waitFor();
+    assert.equal(await page.getByLabel('Project name').inputValue(), 'Contended project (mine)');
+    now = await callApi(page, 'GET', `/projects/${project.id}`);
+    assert.equal(now.name, 'Contended project (theirs)', 'the name was overwritten');
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('a checklist someone else added a task to is not deleted from a page that did not show the task', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Pruned while watched');
+    const { list } = await firstChecklist(page, project.id);
+    await page.goto(`/projects/${project.id}`);
+    await taskRow(page, 'Write the deploy runbook').waitFor();
+    const other = await someoneElse();
+    await callApi(other, 'POST', `/projects/${project.id}/checklists/${list.id}/tasks`, { title: 'Added meanwhile' });
+
+    const checklist = page.getByRole('region', { name: 'Launch checks' });
+    await checklist.getByRole('button', { name: 'Delete checklist Launch checks' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete checklist' }).click();
+    const note = checklist.locator('[data-conflict]');
+    await assertText(note, 'so it was not deleted');
+    assert.ok(await note.evaluate((el) => el === document.activeElement), 'the note does not have the focus');
+    await taskRow(page, 'Added meanwhile').waitFor();
+    assert.equal((await firstChecklist(page, project.id)).tasks.length, 2, 'the checklist was deleted');
+
+    await checklist.getByRole('button', { name: 'Delete checklist Launch checks' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete checklist' }).click();
+    await checklist.waitFor({ state: 'detached' });
+    assert.deepEqual((await callApi(page, 'GET', `/projects/${project.id}`)).checklists, []);
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('a task someone else deleted is said to be gone, and the page shows it is', async () => {
+    const page = await newPage();
+    await signIn(page, 'editor');
+    const project = await seedProject(page, 'Vanishing task', ['Write the deploy runbook', 'Keep this one']);
+    const { tasks: [task], path } = await firstChecklist(page, project.id);
+    await page.goto(`/projects/${project.id}`);
+    await taskRow(page, 'Write the deploy runbook').waitFor();
+    const other = await someoneElse();
+    await callApi(other, 'DELETE', path(task));
+
+    await taskRow(page, 'Write the deploy runbook').getByTestId('status').click();
+    await assertText(page.getByRole('alert').filter({ hasText: 'deleted' }), 'Someone else deleted the task “Write the deploy runbook”');
+    await taskRow(page, 'Write the deploy runbook').waitFor({ state: 'detached' });
+    await taskRow(page, 'Keep this one').waitFor();
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('on a server that takes changes only with If-Match, every edit and delete in the UI names the version it changes', async () => {
+    const strict = await startServer({ LAUNCHPAD_HTTP_REQUIRE_IF_MATCH: 'true' });
+    try {
+      const page = await newPage(DESKTOP, strict);
+      await signIn(page, 'editor');
+      const project = await seedProject(page, 'Strict project', ['First task', 'Second task']);
+      const sent = [];
+      page.on('request', (r) => {
+        if (r.method() !== 'GET' && r.url().includes('/api/v1/projects')) sent.push([r.method(), r.headers()]);
+      });
+      const refused = [];
+      page.on('response', (r) => { if (r.status() >= 400) refused.push(`${r.request().method()} ${r.url()}: ${r.status()}`); });
+      await page.goto(`/projects/${project.id}`);
+
+      await taskRow(page, 'First task').getByTestId('status').click();
+      await assertText(taskRow(page, 'First task').getByTestId('status'), 'In progress');
+      await page.getByRole('button', { name: 'Edit “Second task”' }).click();
+      await page.locator('form.task-edit').getByLabel('Title').fill('Second task, reworded');
+      await page.getByRole('button', { name: 'Save task' }).click();
+      await taskRow(page, 'Second task, reworded').waitFor();
+      await page.getByRole('button', { name: 'Rename checklist Launch checks' }).click();
+      const renaming = page.getByRole('region', { name: 'Launch checks' });
+      await renaming.getByLabel('Checklist name').fill('Launch gates');
+      await renaming.getByRole('button', { name: 'Save', exact: true }).click();
+      const checklist = page.getByRole('region', { name: 'Launch gates' });
+      await checklist.waitFor();
+      await checklist.getByLabel('New task in Launch gates').fill('Third task');
+      await checklist.getByRole('button', { name: 'Add task' }).click();
+      await taskRow(page, 'Third task').waitFor();
+      await page.getByRole('button', { name: 'Edit details' }).click();
+      await page.getByLabel('Description').fill('Changed only with If-Match');
+      await page.getByRole('button', { name: 'Save details' }).click();
+      await page.getByText('Changed only with If-Match').waitFor();
+      await page.getByRole('button', { name: 'Delete “First task”' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete task' }).click();
+      await taskRow(page, 'First task').waitFor({ state: 'detached' });
+      await checklist.getByRole('button', { name: 'Delete checklist Launch gates' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete checklist' }).click();
+      await checklist.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Delete project' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+      await page.waitForURL(`${strict.url}/`);
+
+      assert.deepEqual(refused, []);
+      const changes = sent.filter(([method]) => method === 'PATCH' || method === 'DELETE');
+      assert.deepEqual(changes.map(([method]) => method), ['PATCH', 'PATCH', 'PATCH', 'PATCH', 'DELETE', 'DELETE', 'DELETE']);
+      for (const [method, headers] of changes) assert.match(headers['if-match'] ?? '', /^"[0-9a-f]{32}"$/, `${method} without a strong If-Match`);
+      const posts = sent.filter(([method]) => method === 'POST');
+      assert.equal(posts.length, 1);
+      assert.match(posts[0][1]['idempotency-key'] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      await page.context().close();
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
 describe('looks and access', () => {
   test('text on the main screens meets WCAG AA contrast', async () => {
     const page = await newPage();
@@ -807,6 +1033,16 @@ describe('looks and access', () => {
     for (const table of await page.locator('.chart-table summary').all()) await table.click();
     await page.getByRole('button', { name: `Edit “${pending.title}”` }).click();
     screens.push(['assessment form, tables and task editor', await page.evaluate(contrastFailures)]);
+    // Someone else changes the task being edited and another one's status: the notices that say so.
+    const { path } = await firstChecklist(page, project.id);
+    await page.locator('form.task-edit').getByLabel('Notes').fill('Reworded here');
+    await callApi(page, 'PATCH', path(pending), { notes: 'Reworded elsewhere' });
+    await page.getByRole('button', { name: 'Save task' }).click();
+    await page.locator('form.task-edit [data-conflict]').waitFor();
+    await callApi(page, 'PATCH', path(late), { status: 'done' });
+    await taskRow(page, late.title).getByTestId('status').click();
+    await taskRow(page, late.title).locator('[data-conflict]').waitFor();
+    screens.push(['notices of changes someone else made', await page.evaluate(contrastFailures)]);
 
     await seedPlanning(page, project.id);
     await withOverdueDemo(page, async () => {
@@ -894,6 +1130,36 @@ describe('screenshots', () => {
       await page.getByRole('button', { name: 'Save rhythm' }).click();
       await page.locator('.field-error:not([hidden])').first().waitFor();
       await shoot(page, `compliance-forms-${label}`, viewport);
+      await page.context().close();
+    });
+  }
+
+  // Last, so the changes made here show on no other picture.
+  for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    test(`changes someone else made first at ${label} width, with nothing wider than the screen`, async () => {
+      const page = await newPage(viewport, showcase);
+      await signIn(page, 'editor');
+      const project = await seedProject(page, `Billing exports (${label})`, ['Export invoices nightly', 'Reconcile with the ledger']);
+      const { tasks: [exports, reconcile], path } = await firstChecklist(page, project.id);
+      await page.goto(`/projects/${project.id}`);
+      await page.getByRole('button', { name: 'Edit “Export invoices nightly”' }).click();
+      await page.locator('form.task-edit').getByLabel('Notes').fill('Run at 02:00 UTC, after the ledger closes.');
+      await callApi(page, 'PATCH', path(exports), { notes: 'Run at midnight, with the backups.' });
+      await page.getByRole('button', { name: 'Save task' }).click();
+      await page.locator('form.task-edit [data-conflict]').waitFor();
+      await callApi(page, 'PATCH', path(reconcile), { status: 'done' });
+      await taskRow(page, 'Reconcile with the ledger').getByTestId('status').click();
+      await taskRow(page, 'Reconcile with the ledger').locator('[data-conflict]').waitFor();
+      const { list } = await firstChecklist(page, project.id);
+      await callApi(page, 'POST', `/projects/${project.id}/checklists/${list.id}/tasks`, { title: 'Send the monthly summary' });
+      await page.getByRole('button', { name: 'Delete checklist Launch checks' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete checklist' }).click();
+      await page.locator(`[data-conflict="changed:${list.id}"]`).waitFor();
+      await callApi(page, 'PATCH', `/projects/${project.id}`, { description: 'Invoices out to the finance system.' });
+      await page.getByRole('button', { name: 'Delete project' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+      await page.locator(`[data-conflict="changed:${project.id}"]`).waitFor();
+      await shoot(page, `conflict-${label}`, viewport);
       await page.context().close();
     });
   }

@@ -2,18 +2,31 @@
 // cookie. Failures become typed errors: ApiError carries the problem+json
 // body (and its per-field `errors`), ConnectionError means the server could
 // not be reached. Connection changes and lost sessions are announced on `events`.
+// Answers carry their ETag; a change can name the version it was made to
+// (If-Match), and every POST carries an Idempotency-Key, the same one again
+// when the very same request is sent after its answer was lost.
 
 const BASE = '/api/v1';
 
 /** 'connection' (detail: {online}) and 'unauthorized' events. */
 export const events = new EventTarget();
 
+/**
+ * What a person is told of a refused precondition. The server's own words
+ * are for API clients, and its `errors` name the If-Match header, which is
+ * nothing a person typed.
+ */
+const PRECONDITION = {
+  412: 'Someone else changed this while you were looking at it, so your change was not saved. Reload the page to see what they saved.',
+  428: 'The server takes a change only when it names the version it was made to, and this one did not. Reload the page and try again.',
+};
+
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem?.detail || problem?.title || `The server answered ${status}.`);
+    super(PRECONDITION[status] || problem?.detail || problem?.title || `The server answered ${status}.`);
     this.status = status;
     this.problem = problem ?? {};
-    this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+    this.errors = Array.isArray(problem?.errors) && !PRECONDITION[status] ? problem.errors : [];
   }
 }
 
@@ -40,27 +53,54 @@ export function nextCursor(link) {
   return null;
 }
 
+/** A random UUID; `crypto.randomUUID` exists only on https and localhost. */
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /**
- * Sends one request. Returns { data, next } where `next` is the cursor of
- * the following page when the answer is paginated.
+ * The Idempotency-Key of each POST whose answer never came, by a digest of
+ * its path and body: when the person sends the same again, the server can
+ * tell the retry from a second request and answer it as it answered the
+ * first. The digest (FNV-1a) keeps no body, a new user's password among them.
  */
-export async function request(method, path, body) {
+const unanswered = new Map();
+
+function digest(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
+/**
+ * Sends one request. Returns { data, next, etag }: `next` is the cursor of
+ * the following page when the answer is paginated, `etag` the version of
+ * the item it carries. `options.ifMatch` makes a change apply only to that
+ * version. Signing in and out are never replayed, so they carry no key.
+ */
+export async function request(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   // Cookie-authenticated changes must prove they come from this site.
   if (method !== 'GET') headers['X-Requested-With'] = 'launchpad';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  const once = method === 'POST' && !path.startsWith('/auth/') ? digest(`${path} ${json}`) : null;
+  if (once) headers['Idempotency-Key'] = unanswered.get(once) ?? uuid();
   let response;
   try {
-    response = await fetch(BASE + path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(BASE + path, { method, headers, credentials: 'same-origin', body: json });
   } catch {
+    if (once) unanswered.set(once, headers['Idempotency-Key']);
     setOnline(false);
     throw new ConnectionError();
   }
+  if (once) unanswered.delete(once);
   setOnline(true);
   const type = response.headers.get('content-type') ?? '';
   const data = response.status !== 204 && type.includes('json')
@@ -73,7 +113,7 @@ export async function request(method, path, body) {
     }
     throw error;
   }
-  return { data, next: nextCursor(response.headers.get('link')) };
+  return { data, next: nextCursor(response.headers.get('link')), etag: response.headers.get('etag') };
 }
 
 /** Every item of a paged list, following the `Link` cursors page by page. */
@@ -94,8 +134,9 @@ export const api = {
   all: every,
   post: (path, body) => request('POST', path, body ?? {}),
   put: (path, body) => request('PUT', path, body),
-  patch: (path, body) => request('PATCH', path, body),
-  del: (path) => request('DELETE', path),
+  /** `options.ifMatch`: the ETag of the version being changed. */
+  patch: (path, body, options) => request('PATCH', path, body, options),
+  del: (path, options) => request('DELETE', path, undefined, options),
 };
 
 /** Paths of the nested resources. */

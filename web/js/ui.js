@@ -3,7 +3,7 @@
 // delete confirmation dialog, and loading, empty and error states.
 
 import { ApiError, ConnectionError } from './api.js';
-import { h, icon, uid } from './dom.js';
+import { append, h, icon, uid } from './dom.js';
 
 // ---------------------------------------------------------------- statuses
 
@@ -137,6 +137,16 @@ export function announce(text) {
   toastTimer = setTimeout(() => region.classList.remove('is-visible'), 3500);
 }
 
+/**
+ * Tells the person that someone else changed an item while they were
+ * looking at it, with what they can do next (`actions`, buttons). `key`
+ * names it, so the page can move focus to it.
+ */
+export function conflictNotice(text, actions, key) {
+  return h('div', { class: 'notice notice-conflict', role: 'alert', tabindex: '-1', dataset: { conflict: key } },
+    icon('alert'), h('span', {}, text), h('div', { class: 'notice-actions' }, actions));
+}
+
 // ---------------------------------------------------------------- dialog
 
 /** Asks before something is deleted; resolves true only on the delete button. */
@@ -222,7 +232,11 @@ function clearFieldError(input) {
  * placeholder, optional, hideLabel, options, rows, autocomplete, itemLabel}],
  * submit (button text), onSubmit(values) -> result, onDone(result) after
  * drafts are cleared, onCancel, layout ('stack' | 'inline'), reset (clear
- * after success), intro (nodes shown above the fields).
+ * after success), intro (nodes shown above the fields), onError(error) ->
+ * true when the page has dealt with a failed save itself (the form then
+ * shows nothing), conflict (text saying someone else changed the item: shown
+ * above the fields with "Apply my change again", which saves the form as it
+ * is, and "Discard my change", which clears the drafts and cancels).
  *
  * An entry of `fields` may instead be a group, {legend, className, fields},
  * drawn as a fieldset. A checkbox (type 'checkbox') gives true or false. An
@@ -268,13 +282,15 @@ export function form(options) {
   const rows = fields.map(row);
 
   const button = h('button', { type: 'submit', class: 'btn btn-primary', dataset: { key: `${key}:submit` } }, submit);
-  el.append(alertBox, options.intro ?? [], ...rows, h('div', { class: 'form-actions' },
+  const cancel = () => { clearDrafts(key, names()); onCancel?.(); };
+  const conflict = options.conflict ? conflictNotice(options.conflict, [
+    h('button', { type: 'submit', class: 'btn btn-small', dataset: { key: `${key}:apply` } }, 'Apply my change again'),
+    h('button', { type: 'button', class: 'btn btn-quiet btn-small', dataset: { key: `${key}:discard` }, onclick: cancel },
+      'Discard my change'),
+  ], key) : null;
+  append(el, [alertBox, conflict, options.intro, rows, h('div', { class: 'form-actions' },
     button,
-    onCancel ? h('button', {
-      type: 'button',
-      class: 'btn btn-quiet',
-      onclick: () => { clearDrafts(key, names()); onCancel(); },
-    }, 'Cancel') : null));
+    onCancel ? h('button', { type: 'button', class: 'btn btn-quiet', onclick: cancel }, 'Cancel') : null)]);
 
   el.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -290,7 +306,7 @@ export function form(options) {
     } catch (error) {
       el.removeAttribute('aria-busy');
       button.disabled = false;
-      showErrors(el, alertBox, controls, error);
+      if (!(await options.onError?.(error))) showErrors(el, alertBox, controls, error);
       return;
     }
     el.removeAttribute('aria-busy');

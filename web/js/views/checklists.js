@@ -3,6 +3,8 @@
 // it strengthens and be required for the next level, and shows both.
 // Editors rename, edit and delete in place (every delete is confirmed in a
 // dialog), start a checklist from a template, and save one as a template.
+// Each change names the version of the checklist or task the person saw
+// (versions.js); one someone else's change stopped is said beside the item.
 
 import { api, paths } from '../api.js';
 import { h, icon, uid } from '../dom.js';
@@ -11,6 +13,7 @@ import {
   STATUS, announce, badge, confirmDelete, form, formatDay, isOverdue, percent, progressBar, statusBadge, tally,
 } from '../ui.js';
 import { PILLARS, pillarTag, requiredMark } from '../readiness.js';
+import { Changed, changes, edit, remember, remove } from '../versions.js';
 
 const PILLAR_OPTIONS = [['', 'No pillar'], ...PILLARS.map((p) => [p.id, p.label])];
 
@@ -45,14 +48,20 @@ export function checklist(ctx, list) {
           type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
           'aria-label': `Delete checklist ${list.name}`, onclick: () => deleteChecklist(ctx, list),
         }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete'))) : null),
+    ctx.note(`changed:${list.id}`),
     renaming ? form({
       key: `checklist:${list.id}`,
       layout: 'inline',
       submit: 'Save',
+      conflict: ctx.state.conflicts.get(`checklist:${list.id}`),
       fields: [{ name: 'name', label: 'Checklist name', value: list.name, autofocus: true }],
-      onSubmit: (values) => api.patch(paths.checklist(project.id, list.id), { name: values.name }),
+      onSubmit: (values) => edit(paths.checklist(project.id, list.id), list, changes(list, { name: values.name })),
+      onError: (error) => editStopped(ctx, error, `checklist:${list.id}`, {
+        changed: 'Someone else renamed this checklist while you were editing its name, so your change was not saved. Its heading now shows their name; what you typed is still here.',
+        gone: `Someone else deleted the checklist “${list.name}” while you were renaming it.`,
+      }),
       onDone: async () => {
-        ctx.state.editing.delete(`checklist:${list.id}`);
+        ctx.close(`checklist:${list.id}`);
         await ctx.load();
         announce('Checklist renamed.');
       },
@@ -63,6 +72,13 @@ export function checklist(ctx, list) {
       ? h('ul', { class: 'tasks', 'aria-label': `Tasks in ${list.name}` }, list.tasks.map((t) => task(ctx, list, t)))
       : h('p', { class: 'tasks-empty muted' }, 'No tasks in this checklist yet.'),
     can.edit() ? addTask(ctx, list) : null);
+}
+
+/** A form's onError: says when someone else's change stopped the save, and keeps the form open. */
+async function editStopped(ctx, error, key, texts) {
+  if (!(error instanceof Changed)) return false;
+  await ctx.changed(error, key, texts, key);
+  return true;
 }
 
 function saveAsTemplate(ctx, list) {
@@ -95,8 +111,13 @@ async function deleteChecklist(ctx, list) {
     action: 'Delete checklist',
   });
   if (!sure) return;
-  await ctx.change(() => api.del(paths.checklist(ctx.projectId, list.id)), `Deleted ${list.name}.`);
-  document.querySelector('main h1')?.focus();
+  const deleted = await ctx.change(() => remove(paths.checklist(ctx.projectId, list.id), list), `Deleted ${list.name}.`, {
+    key: `changed:${list.id}`,
+    focus: true,
+    changed: `Someone else changed the checklist “${list.name}” while you were looking at it, so it was not deleted. It now shows what they saved; delete it again if you still want to.`,
+    gone: `Someone else has already deleted the checklist “${list.name}”.`,
+  });
+  if (deleted) document.querySelector('main h1')?.focus();
 }
 
 function statusControl(ctx, list, t) {
@@ -119,8 +140,13 @@ async function cycle(ctx, list, t) {
   const next = STATUS[t.status].next;
   ctx.state.busy.add(t.id);
   await ctx.change(
-    () => api.patch(paths.task(ctx.projectId, list.id, t.id), { status: next }),
+    () => edit(paths.task(ctx.projectId, list.id, t.id), t, { status: next }),
     `“${t.title}” is now ${STATUS[next].label.toLowerCase()}.`,
+    {
+      key: `changed:${t.id}`,
+      changed: `Someone else changed the status of “${t.title}” while you were looking at it, so it was not marked ${STATUS[next].label.toLowerCase()}. It now shows what they saved.`,
+      gone: `Someone else deleted the task “${t.title}” while you were looking at it.`,
+    },
   );
   ctx.state.busy.delete(t.id);
   ctx.paint();
@@ -152,14 +178,17 @@ function task(ctx, list, t) {
           type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet',
           'aria-label': `Delete “${t.title}”`, onclick: () => deleteTask(ctx, list, t),
         }, icon('trash'), h('span', { class: 'label-wide' }, 'Delete'))) : null),
+    ctx.note(`changed:${t.id}`),
     editing ? editTask(ctx, list, t) : null);
 }
 
 function editTask(ctx, list, t) {
+  const key = `task:${t.id}`;
   return form({
-    key: `task:${t.id}`,
+    key,
     className: 'task-edit',
     submit: 'Save task',
+    conflict: ctx.state.conflicts.get(key),
     fields: [
       { name: 'title', label: 'Title', value: t.title, hint: '3 to 120 characters.' },
       { name: 'dueDate', label: 'Due date', optional: true, type: 'date', value: t.dueDate ?? '' },
@@ -170,19 +199,25 @@ function editTask(ctx, list, t) {
       },
       { name: 'notes', label: 'Notes', optional: true, type: 'textarea', rows: 3, value: t.notes ?? '' },
     ],
-    onSubmit: (values) => api.patch(paths.task(ctx.projectId, list.id, t.id), {
+    // Only what the person changed is sent: a field someone else changed
+    // in the meantime stops the save only when the person changed it too.
+    onSubmit: (values) => edit(paths.task(ctx.projectId, list.id, t.id), t, changes(t, {
       title: values.title,
       dueDate: values.dueDate || null,
       notes: values.notes.trim() ? values.notes : null,
       pillar: values.pillar || null,
       required: values.required,
+    })),
+    onError: (error) => editStopped(ctx, error, key, {
+      changed: 'Someone else changed this task while you were editing it, so your change was not saved. The task above now shows what they saved; what you typed is still here.',
+      gone: `Someone else deleted the task “${t.title}” while you were editing it.`,
     }),
     onDone: async () => {
-      ctx.state.editing.delete(`task:${t.id}`);
+      ctx.close(key);
       await ctx.load();
       announce('Task saved.');
     },
-    onCancel: () => ctx.toggle(`task:${t.id}`, false),
+    onCancel: () => ctx.toggle(key, false),
   });
 }
 
@@ -193,8 +228,13 @@ async function deleteTask(ctx, list, t) {
     action: 'Delete task',
   });
   if (!sure) return;
-  await ctx.change(() => api.del(paths.task(ctx.projectId, list.id, t.id)), `Deleted “${t.title}”.`);
-  document.getElementById(`checklist-${list.id}`)?.focus();
+  const deleted = await ctx.change(() => remove(paths.task(ctx.projectId, list.id, t.id), t), `Deleted “${t.title}”.`, {
+    key: `changed:${t.id}`,
+    focus: true,
+    changed: `Someone else changed “${t.title}” while you were looking at it, so it was not deleted. It now shows what they saved; delete it again if you still want to.`,
+    gone: `Someone else has already deleted the task “${t.title}”.`,
+  });
+  if (deleted) document.getElementById(`checklist-${list.id}`)?.focus();
 }
 
 function addTask(ctx, list) {
@@ -210,12 +250,13 @@ function addTask(ctx, list) {
       { name: 'pillar', label: 'Pillar', hideLabel: true, type: 'select', options: PILLAR_OPTIONS, value: '' },
       { name: 'required', label: 'Required', type: 'checkbox', value: false },
     ],
-    onSubmit: (values) => {
+    onSubmit: async (values) => {
       const body = { title: values.title };
       if (values.dueDate) body.dueDate = values.dueDate;
       if (values.pillar) body.pillar = values.pillar;
       if (values.required) body.required = true;
-      return api.post(paths.tasks(ctx.projectId, list.id), body);
+      const added = await api.post(paths.tasks(ctx.projectId, list.id), body);
+      return remember(paths.task(ctx.projectId, list.id, added.data.id), added);
     },
     onDone: async () => {
       await ctx.load();
@@ -254,11 +295,12 @@ export function addChecklist(ctx) {
     submit: 'Add checklist',
     reset: true,
     fields,
-    onSubmit: (values) => {
+    onSubmit: async (values) => {
       const body = {};
       if (values.name.trim() || !values.template) body.name = values.name;
       if (values.template) body.template = values.template;
-      return api.post(paths.checklists(ctx.projectId), body);
+      const added = await api.post(paths.checklists(ctx.projectId), body);
+      return remember(paths.checklist(ctx.projectId, added.data.id), added);
     },
     onDone: async () => {
       await ctx.load();

@@ -4,15 +4,17 @@
 // its compliance notes (compliance.js). The tab is kept in the address
 // (`?tab=compliance`) and each tab's data is read when it is opened.
 // Editors edit the details in place; deleting the project is confirmed in a
-// dialog first.
+// dialog first. A change someone else's change stopped (versions.js) is
+// said beside the item, which the page then shows as it is now.
 
 import { ApiError, ConnectionError, api, paths } from '../api.js';
 import { h, icon } from '../dom.js';
 import { can } from '../session.js';
 import {
-  announce, confirmDelete, empty, failure, form, loading, pageHeader, percent, progressBar, repaint, tally, tasksOf,
-  timeEl,
+  announce, confirmDelete, conflictNotice, empty, failure, form, loading, pageHeader, percent, progressBar, repaint,
+  tally, tasksOf, timeEl,
 } from '../ui.js';
+import { Changed, changes, edit, read, remove } from '../versions.js';
 import { tabList, tabPanel } from '../tabs.js';
 import { addChecklist, checklist } from './checklists.js';
 import { compliancePanel } from './compliance.js';
@@ -48,6 +50,8 @@ export async function render(main, [projectId], app) {
     editing: new Set(),
     busy: new Set(),
     notice: null,
+    /** What someone else's change stopped, by the key of the form or item it is shown at. */
+    conflicts: new Map(),
   };
   const ctx = { state, app, projectId };
   ctx.paint = () => repaint(main, () => view(ctx));
@@ -87,7 +91,7 @@ export async function render(main, [projectId], app) {
     const data = tab.path ? loadPlan(tab) : loadReadiness();
     const templates = can.edit() && !tab.path && !state.templates ? ctx.loadTemplates() : null;
     try {
-      state.project = (await api.get(paths.project(projectId))).data;
+      state.project = (await read(paths.project(projectId))).data;
       state.error = null;
     } catch (error) {
       state.error = error;
@@ -104,23 +108,59 @@ export async function render(main, [projectId], app) {
     ctx.paint();
     await ctx.load();
   };
-  /** Runs a change, reloads the project, and reports a failure on the page. */
-  ctx.change = async (work, done) => {
+  /**
+   * Someone else's change stopped one of the person's: say so at `key` (a
+   * form or an item's note), or at the top when the item is gone, and show
+   * the page as it is now; `focus` names the notice to move focus to.
+   */
+  ctx.changed = async (error, key, { changed, gone }, focus = null) => {
+    if (error.current) {
+      state.conflicts.set(key, changed);
+    } else {
+      ctx.close(key);
+      state.notice = new Changed(null, gone);
+    }
+    await ctx.load();
+    if (focus) document.querySelector(`[data-conflict="${CSS.escape(focus)}"]`)?.focus();
+  };
+  /**
+   * Runs a change, reloads the project, and reports a failure on the page;
+   * `conflict` ({key, changed, gone, focus}) words a change someone else's
+   * stopped, and `focus` says whether its note takes the focus.
+   */
+  ctx.change = async (work, done, conflict) => {
     state.notice = null;
     try {
       await work();
     } catch (error) {
+      if (error instanceof Changed && conflict) {
+        await ctx.changed(error, conflict.key, conflict, conflict.focus ? conflict.key : null);
+        return false;
+      }
       state.notice = error;
       ctx.paint();
       return false;
     }
+    if (conflict) state.conflicts.delete(conflict.key);
     await ctx.load();
     if (done) announce(done);
     return true;
   };
+  /** Closes the form or note at `key`, and forgets what stopped it. */
+  ctx.close = (key) => {
+    state.editing.delete(key);
+    state.conflicts.delete(key);
+  };
   ctx.toggle = (key, open) => {
-    if (open) state.editing.add(key); else state.editing.delete(key);
+    if (open) state.editing.add(key); else ctx.close(key);
     ctx.paint();
+  };
+  /** The note at `key` saying what someone else's change stopped, if any. */
+  ctx.note = (key) => {
+    const text = state.conflicts.get(key);
+    return text ? conflictNotice(text, h('button', {
+      type: 'button', class: 'btn btn-quiet btn-small', onclick: () => ctx.toggle(key, false),
+    }, 'Dismiss'), key) : null;
   };
 
   app.setTitle('Project');
@@ -151,6 +191,7 @@ function view(ctx) {
     header(ctx),
     headlineBanner(ctx),
     state.notice ? notice(ctx) : null,
+    ctx.note(`changed:${project.id}`),
     state.editing.has('project') ? editProject(ctx) : null,
     tabList({
       prefix: 'project',
@@ -203,12 +244,14 @@ function readiness(ctx) {
 
 function notice(ctx) {
   const error = ctx.state.notice;
+  const dismiss = h('button', {
+    type: 'button', class: 'btn btn-quiet btn-small',
+    onclick: () => { ctx.state.notice = null; ctx.paint(); },
+  }, 'Dismiss');
+  // An item someone else deleted: nothing the person did was wrong.
+  if (error instanceof Changed) return conflictNotice(error.message, dismiss, 'gone');
   const text = error instanceof ConnectionError ? error.message : `That change was not saved: ${error.message}`;
-  return h('div', { class: 'notice notice-error', role: 'alert' }, icon('alert'), h('span', {}, text),
-    h('button', {
-      type: 'button', class: 'btn btn-quiet btn-small',
-      onclick: () => { ctx.state.notice = null; ctx.paint(); },
-    }, 'Dismiss'));
+  return h('div', { class: 'notice notice-error', role: 'alert' }, icon('alert'), h('span', {}, text), dismiss);
 }
 
 function header(ctx) {
@@ -242,8 +285,15 @@ async function deleteProject(ctx) {
   });
   if (!sure) return;
   try {
-    await api.del(paths.project(project.id));
+    await remove(paths.project(project.id), project);
   } catch (error) {
+    if (error instanceof Changed) {
+      await ctx.changed(error, `changed:${project.id}`, {
+        changed: `Someone else changed “${project.name}” while you were looking at it, so it was not deleted. The page now shows what they saved; delete it again if you still want to.`,
+        gone: `Someone else has already deleted “${project.name}”.`,
+      }, `changed:${project.id}`);
+      return;
+    }
     ctx.state.notice = error;
     ctx.paint();
     return;
@@ -258,18 +308,29 @@ function editProject(ctx) {
   return h('section', { class: 'card card-form', 'aria-label': 'Edit project details' }, form({
     key: `project:${project.id}`,
     submit: 'Save details',
+    conflict: ctx.state.conflicts.get('project'),
     fields: [
       { name: 'name', label: 'Project name', value: project.name, hint: '3 to 50 characters.' },
       { name: 'description', label: 'Description', optional: true, type: 'textarea', rows: 2, value: project.description ?? '' },
       { name: 'ownerEmail', label: 'Owner email', optional: true, type: 'email', value: project.ownerEmail ?? '' },
     ],
-    onSubmit: (values) => api.patch(paths.project(project.id), {
+    // Only what the person changed is sent, so a change someone else made
+    // to another field (or inside the project) stands and stops nothing.
+    onSubmit: (values) => edit(paths.project(project.id), project, changes(project, {
       name: values.name,
       description: optional(values.description),
       ownerEmail: optional(values.ownerEmail),
-    }),
+    })),
+    onError: async (error) => {
+      if (!(error instanceof Changed)) return false;
+      await ctx.changed(error, 'project', {
+        changed: 'Someone else changed these details while you were editing them, so your change was not saved. The page now shows what they saved; what you typed is still here.',
+        gone: `Someone else deleted “${project.name}” while you were editing it.`,
+      }, `project:${project.id}`);
+      return true;
+    },
     onDone: async () => {
-      ctx.state.editing.delete('project');
+      ctx.close('project');
       await ctx.load();
       announce('Project details saved.');
     },
