@@ -250,7 +250,7 @@ async fn online_backup(
             let _ = progress.send((done, total));
         };
         let ring = keys.read().unwrap_or_else(|e| e.into_inner());
-        crate::backup::take(db.as_ref(), &ring, &out, recipient.as_ref(), keep, &tick)
+        crate::backup::take(&db, &ring, &out, recipient.as_ref(), keep, &tick)
     })
     .await
     .map_err(|e| format!("the backup task failed: {e}"))?

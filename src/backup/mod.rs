@@ -18,10 +18,10 @@ mod verify;
 
 use crate::crypto::{Keyring, Recipient};
 use crate::domain::{now_millis, rfc3339};
+use crate::store::engine::Db;
 use crate::store::tables::{META, meta_key};
 use crate::store::{self, StoreError, migrations};
 use format::{FormatError, Manifest, Written};
-use redb::ReadableDatabase;
 pub use restore::{RestoreOptions, RestoreReport, restore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -116,22 +116,21 @@ pub fn target_path(out: &Path) -> Result<PathBuf, BackupError> {
 /// Writes a consistent snapshot of `db` from one read transaction,
 /// authenticated under the data key it names, which `ring` must hold.
 pub fn snapshot(
-    db: &impl ReadableDatabase,
+    db: &Db,
     ring: &Keyring,
     path: &Path,
     encrypt_to: Option<&Recipient>,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Written, Manifest), BackupError> {
-    let tx = db.begin_read().map_err(StoreError::from)?;
+    let tx = db.begin_read()?;
     let mut counts = BTreeMap::new();
     for (_, name, shape) in tables::BACKED_UP {
         counts.insert((*name).to_owned(), tables::count(&tx, *shape)?);
     }
-    let meta = tx.open_table(META).map_err(StoreError::from)?;
+    let meta = tx.open_table(META)?;
     let text = |key: &str| -> Result<Vec<u8>, BackupError> {
         Ok(meta
-            .get(key)
-            .map_err(StoreError::from)?
+            .get(key)?
             .map(|v| v.value().to_vec())
             .unwrap_or_default())
     };
@@ -195,7 +194,7 @@ pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>, BackupError> {
 /// Takes a backup into `out` (a file, or a folder for a dated name) and
 /// prunes the folder to `keep` dated backups.
 pub fn take(
-    db: &impl ReadableDatabase,
+    db: &Db,
     ring: &Keyring,
     out: &Path,
     encrypt_to: Option<&Recipient>,

@@ -153,7 +153,10 @@ fn keep_live(data_dir: &Path, live: &Path) -> Result<PathBuf, BackupError> {
 /// Streams every frame into a new private store at `path`, then migrates
 /// it forward if the backup is older.
 fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<(), BackupError> {
-    let db = store::create_private_store(path, 16 * 1024 * 1024)?;
+    let db = store::engine::Db::Redb(std::sync::Arc::new(store::create_private_store(
+        path,
+        16 * 1024 * 1024,
+    )?));
     let mut loader = tables::Loader::new(&db);
     opened.frames(|frame| loader.push(&frame).map_err(BackupError::from))?;
     loader.finish()?;
@@ -163,11 +166,9 @@ fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<
     migrations::run(&db, &ring)?;
     // Replaying the journal to a time before the snapshot would mix states.
     if let Ok(at) = rfc3339::parse(&opened.manifest.created_at) {
-        let tx = db.begin_write().map_err(StoreError::from)?;
-        tx.open_table(META)
-            .map_err(StoreError::from)?
-            .insert(meta_key::SNAPSHOT_AT, at.to_string().as_bytes())
-            .map_err(StoreError::from)?;
+        let tx = db.begin_write()?;
+        tx.open_table(META)?
+            .insert(meta_key::SNAPSHOT_AT, at.to_string().as_bytes())?;
         let target = Some(format!("snapshot {}", opened.manifest.created_at));
         accounts::audit(
             &tx,
@@ -176,7 +177,7 @@ fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<
             "restore",
             target,
         )?;
-        tx.commit().map_err(StoreError::from)?;
+        tx.commit()?;
     }
     Ok(())
 }

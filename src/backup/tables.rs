@@ -4,16 +4,14 @@
 
 use super::format::{Frame, Frames};
 use crate::store::StoreError;
+use crate::store::engine::{Db, ReadTx, WriteTx};
 use crate::store::tables::{
     ASSESSMENTS, AUDIT, CHECKLISTS, COMPLIANCE, COMPLIANCE_INVENTORY, COMPLIANCE_REVIEWS,
     COMPLIANCE_TRIGGERS, COMPLIANCE_VENDORS, IDEMPOTENCY, JOURNAL, META, NORTH_STAR_ROWS,
     NORTH_STARS, PROJECTS, STAKEHOLDERS, TASKS, TEMPLATES, TOKEN_HASHES, TOKENS, USER_EMAILS,
     USERS,
 };
-use redb::{
-    Database, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
-    WriteTransaction,
-};
+use redb::TableDefinition;
 
 /// The four shapes of key and value the backed-up tables have.
 #[derive(Clone, Copy)]
@@ -78,16 +76,12 @@ fn shape(id: u8) -> Option<Shape> {
 /// Opens a table for reading; a table an older schema lacks reads as empty.
 macro_rules! open_or_skip {
     ($tx:expr, $def:expr, $empty:expr) => {
-        match $tx.open_table($def) {
-            Ok(table) => table,
-            Err(TableError::TableDoesNotExist(_)) => return Ok($empty),
-            Err(e) => return Err(StoreError::from(e)),
-        }
+        $tx.open_table($def)?
     };
 }
 
 /// Rows in a table, for the manifest.
-pub fn count(tx: &ReadTransaction, shape: Shape) -> Result<u64, StoreError> {
+pub fn count(tx: &ReadTx, shape: Shape) -> Result<u64, StoreError> {
     Ok(match shape {
         Shape::Named(def) => open_or_skip!(tx, def, 0).len()?,
         Shape::Id(def) => open_or_skip!(tx, def, 0).len()?,
@@ -98,7 +92,7 @@ pub fn count(tx: &ReadTransaction, shape: Shape) -> Result<u64, StoreError> {
 
 /// Writes every row of one table as frames, calling `tick` per row.
 pub fn dump(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     id: u8,
     shape: Shape,
     frames: &mut Frames<'_>,
@@ -176,17 +170,17 @@ fn id_of(bytes: &[u8]) -> u128 {
 /// built beside the live one and only swapped in when whole, so the
 /// intermediate commits are never seen.
 pub struct Loader<'d> {
-    db: &'d Database,
+    db: &'d Db,
     run: Vec<(u8, Vec<u8>, Vec<u8>)>,
     since_commit: usize,
-    tx: Option<WriteTransaction>,
+    tx: Option<WriteTx>,
 }
 
 const RUN: usize = 4096;
 const COMMIT_EVERY: usize = 50_000;
 
 impl<'d> Loader<'d> {
-    pub fn new(db: &'d Database) -> Self {
+    pub fn new(db: &'d Db) -> Self {
         Self {
             db,
             run: Vec::with_capacity(RUN),
@@ -222,7 +216,7 @@ impl<'d> Loader<'d> {
         Ok(())
     }
 
-    fn transaction(&mut self) -> Result<&WriteTransaction, StoreError> {
+    fn transaction(&mut self) -> Result<&WriteTx, StoreError> {
         if self.tx.is_none() {
             self.tx = Some(self.db.begin_write()?);
         }

@@ -7,6 +7,7 @@ use crate::cli::{BackupArgs, ExportArgs, ReplayArgs, RestoreArgs, VerifyArgs};
 use crate::config::{Overrides, Settings, display_path};
 use crate::crypto::{Identity, Recipient};
 use crate::domain::rfc3339;
+use crate::store::engine::Db;
 use crate::store::{self, journal::Event};
 use crate::telemetry::{self, Sink};
 use anyhow::{Context, anyhow};
@@ -118,10 +119,7 @@ pub fn backup(overrides: &Overrides, args: &BackupArgs) -> Result<(), CommandErr
 
 /// The store's data key, unwrapped with its identity, for a backup taken
 /// without a server: the backup is signed with it.
-fn unlock_offline(
-    db: &redb::Database,
-    settings: &Settings,
-) -> Result<crate::crypto::Keyring, CommandError> {
+fn unlock_offline(db: &Db, settings: &Settings) -> Result<crate::crypto::Keyring, CommandError> {
     let identity = Identity::load(&settings.identity.path).map_err(|e| {
         anyhow!("{e}; a backup is signed with the store's data key, which needs its identity (--identity)")
     })?;
@@ -281,10 +279,10 @@ pub fn journal_export(overrides: &Overrides, args: &ExportArgs) -> Result<(), Co
                 let db =
                     store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
                         .map_err(explain_store_error)?;
-                let tx = redb::ReadableDatabase::begin_read(&db).map_err(|e| anyhow!("{e}"))?;
+                let tx = db.begin_read().map_err(explain_store_error)?;
                 let table = tx
                     .open_table(store::tables::JOURNAL)
-                    .map_err(|e| anyhow!("{e}"))?;
+                    .map_err(explain_store_error)?;
                 store::journal::events_since(&table, since).map_err(explain_store_error)?
             }
         };

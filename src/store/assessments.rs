@@ -17,7 +17,7 @@ use crate::domain::assessment::{Evidence, EvidenceLink, PillarOwner};
 use crate::domain::{
     Assessment, AssessmentId, DueDate, Millis, NewAssessment, Pillar, PillarScore, ProjectId, Score,
 };
-use redb::{ReadTransaction, ReadableTable};
+use crate::store::engine::ReadTx;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -175,7 +175,7 @@ pub fn record_at(
 /// A project's assessments after `after` (or from the first), oldest
 /// first, at most `limit`.
 pub fn page(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     ring: &Keyring,
     project: ProjectId,
     after: Option<AssessmentId>,
@@ -197,11 +197,7 @@ pub fn page(
 }
 
 /// Every assessment of a project, oldest first.
-pub fn all(
-    tx: &ReadTransaction,
-    ring: &Keyring,
-    project: ProjectId,
-) -> Result<Vec<Assessment>, StoreError> {
+pub fn all(tx: &ReadTx, ring: &Keyring, project: ProjectId) -> Result<Vec<Assessment>, StoreError> {
     let table = tx.open_table(ASSESSMENTS)?;
     let mut out = Vec::new();
     for row in table.range(children_of(project.as_u128()))? {
@@ -215,15 +211,26 @@ pub fn all(
 /// A project's first and latest assessments (the same one when there is
 /// one): all a scorecard needs, read without decoding the history between.
 pub fn first_and_last(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     ring: &Keyring,
     project: ProjectId,
 ) -> Result<Vec<Assessment>, StoreError> {
     let table = tx.open_table(ASSESSMENTS)?;
-    let mut range = table.range(children_of(project.as_u128()))?;
     let mut out = Vec::with_capacity(2);
-    let first = range.next().transpose()?;
-    let last = range.next_back().transpose()?;
+    let first = table
+        .range(children_of(project.as_u128()))?
+        .next()
+        .transpose()?;
+    let last = table
+        .range(children_of(project.as_u128()))?
+        .rev()
+        .next()
+        .transpose()?
+        .filter(|(key, _)| {
+            first
+                .as_ref()
+                .is_some_and(|(k, _)| k.value() != key.value())
+        });
     for (key, value) in first.into_iter().chain(last) {
         let record: AssessmentRecord = decode("assessment", value.value())?;
         out.push(record.into_assessment(project.as_u128(), key.value().1, ring)?);

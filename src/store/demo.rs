@@ -10,7 +10,6 @@ use crate::domain::{
     ChecklistName, Description, Expected, NewAssessment, NewChecklist, NewProject, NewTask, Pillar,
     ProjectName, TaskChanges, TaskStatus, TaskTitle,
 };
-use redb::{ReadableTable, ReadableTableMetadata};
 
 /// A demo task: title, status, pillar, required.
 type DemoTask = (&'static str, TaskStatus, Pillar, bool);

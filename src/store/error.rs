@@ -43,6 +43,9 @@ pub enum StoreError {
     Io(String),
     #[error("{0}")]
     Conflict(String),
+    /// PostgreSQL refused a statement (not a lost connection: an outage).
+    #[error("the PostgreSQL database refused a statement: {0}")]
+    Database(String),
     /// `If-Match` named another version than the one stored, now this one.
     #[error("the resource changed since it was read; it is now at {0:?}")]
     Changed(crate::domain::Version),

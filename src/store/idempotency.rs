@@ -20,7 +20,7 @@ use super::records::{FieldSlot, Sealed, decode, encode};
 use super::tables::IDEMPOTENCY;
 use super::writer::WriteCtx;
 use crate::domain::Millis;
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use crate::store::engine::WriteTx;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::any::{Any, TypeId};
@@ -198,12 +198,7 @@ fn put(ctx: &mut WriteCtx<'_>, id: u128, claim: Claim, answer: Answer) -> Result
 }
 
 /// The record kept for `claim` in the writer's transaction, if still live.
-fn live(
-    tx: &WriteTransaction,
-    id: u128,
-    claim: &Claim,
-    now: Millis,
-) -> Result<Option<Record>, StoreError> {
+fn live(tx: &WriteTx, id: u128, claim: &Claim, now: Millis) -> Result<Option<Record>, StoreError> {
     let table = tx.open_table(IDEMPOTENCY)?;
     let Some(row) = table.get(id)? else {
         return Ok(None);

@@ -11,7 +11,7 @@ use super::error::StoreError;
 use super::tables::{META, meta_key};
 use crate::crypto::{DataKey, Identity, KeyError, Keyring, Recipient, wrap_key};
 use crate::domain::{Millis, now_millis};
-use redb::{Database, ReadableDatabase, WriteTransaction};
+use crate::store::engine::{Db, WriteTx};
 use serde::Serialize;
 use std::sync::RwLock;
 
@@ -24,13 +24,9 @@ pub struct KeyInfo {
 }
 
 /// The wrapped key and its facts, if the store has a key yet.
-pub fn read(db: &impl ReadableDatabase) -> Result<Option<(KeyInfo, Vec<u8>)>, StoreError> {
+pub fn read(db: &Db) -> Result<Option<(KeyInfo, Vec<u8>)>, StoreError> {
     let tx = db.begin_read()?;
-    let meta = match tx.open_table(META) {
-        Ok(meta) => meta,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let meta = tx.open_table(META)?;
     let Some(wrapped) = meta
         .get(meta_key::DATA_KEY_WRAPPED)?
         .map(|v| v.value().to_vec())
@@ -79,7 +75,7 @@ pub fn unlock(info: &KeyInfo, wrapped: &[u8], identity: &Identity) -> Result<Key
 }
 
 /// Creates the store's first data key, wrapped to `identity`.
-pub fn create(db: &Database, identity: &Identity) -> Result<Keyring, StoreError> {
+pub fn create(db: &Db, identity: &Identity) -> Result<Keyring, StoreError> {
     let key = DataKey::generate();
     let recipients = vec![identity.recipient()];
     let tx = db.begin_write()?;
@@ -90,7 +86,7 @@ pub fn create(db: &Database, identity: &Identity) -> Result<Keyring, StoreError>
 }
 
 fn write_key(
-    tx: &WriteTransaction,
+    tx: &WriteTx,
     key: &DataKey,
     recipients: &[Recipient],
     created_at: Millis,
@@ -123,7 +119,7 @@ pub struct Rotation {
 
 /// Re-seals every sealed field under a new data key, in one transaction.
 /// Runs on the writer thread, so no other change interleaves.
-pub fn rotate(db: &Database, ring: &RwLock<Keyring>) -> Result<Rotation, StoreError> {
+pub fn rotate(db: &Db, ring: &RwLock<Keyring>) -> Result<Rotation, StoreError> {
     let (info, _) =
         read(db)?.ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
     let recipients = parse_recipients(&info.recipients)?;
@@ -153,17 +149,13 @@ pub fn rotate(db: &Database, ring: &RwLock<Keyring>) -> Result<Rotation, StoreEr
             ring.write()
                 .unwrap_or_else(|e| e.into_inner())
                 .forget(&next_fingerprint);
-            Err(e.into())
+            Err(e)
         }
     }
 }
 
 /// Wraps the current data key to `to` instead of its present recipients.
-pub fn rewrap(
-    db: &Database,
-    ring: &RwLock<Keyring>,
-    to: &Recipient,
-) -> Result<KeyInfo, StoreError> {
+pub fn rewrap(db: &Db, ring: &RwLock<Keyring>, to: &Recipient) -> Result<KeyInfo, StoreError> {
     let (info, _) =
         read(db)?.ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
     let tx = db.begin_write()?;

@@ -9,7 +9,7 @@ use super::error::StoreError;
 use super::journal::Stamp;
 use super::tables::{META, meta_key};
 use crate::domain::{Millis, now_millis};
-use redb::ReadableDatabase;
+use crate::store::engine::{Db, WriteTx};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ pub struct LastBackup {
 }
 
 /// Records a successful backup, and audits it, in `tx`.
-pub fn write_last_backup(tx: &redb::WriteTransaction, last: &LastBackup) -> Result<(), StoreError> {
+pub fn write_last_backup(tx: &WriteTx, last: &LastBackup) -> Result<(), StoreError> {
     let json = serde_json::to_vec(last).expect("serializes");
     tx.open_table(META)?
         .insert(meta_key::LAST_BACKUP, json.as_slice())?;
@@ -40,7 +40,7 @@ pub fn write_last_backup(tx: &redb::WriteTransaction, last: &LastBackup) -> Resu
     )
 }
 
-pub fn read_last_backup(db: &impl ReadableDatabase) -> Result<Option<LastBackup>, StoreError> {
+pub fn read_last_backup(db: &Db) -> Result<Option<LastBackup>, StoreError> {
     let tx = db.begin_read()?;
     let meta = tx.open_table(META)?;
     let row = meta.get(meta_key::LAST_BACKUP)?;

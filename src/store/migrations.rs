@@ -8,13 +8,14 @@
 use super::error::StoreError;
 use super::tables::{CHECKLISTS, META, PROJECTS, TASKS, meta_key};
 use crate::crypto::Keyring;
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use crate::store::engine::WriteTx;
+use crate::store::engine::{Db, Table};
 
 /// One schema step.
 pub struct Migration {
     pub version: u32,
     pub description: &'static str,
-    apply: fn(&WriteTransaction, &Keyring) -> Result<(), StoreError>,
+    apply: fn(&WriteTx, &Keyring) -> Result<(), StoreError>,
 }
 
 /// Every step, in order. Append only: a released step never changes.
@@ -56,25 +57,25 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-fn create_idempotency_table(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_idempotency_table(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(super::tables::IDEMPOTENCY)?;
     Ok(())
 }
 
-fn create_planning_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_planning_tables(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     for table in super::tables::PLANNING {
         tx.open_table(*table)?;
     }
     Ok(())
 }
 
-fn create_readiness_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_readiness_tables(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(super::tables::ASSESSMENTS)?;
     tx.open_table(super::tables::TEMPLATES)?;
     Ok(())
 }
 
-fn create_account_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_account_tables(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     use super::tables::{AUDIT, SESSIONS, TOKEN_HASHES, TOKENS, USER_EMAILS, USERS};
     tx.open_table(USERS)?;
     tx.open_table(USER_EMAILS)?;
@@ -85,7 +86,7 @@ fn create_account_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), Store
     Ok(())
 }
 
-fn create_journal(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_journal(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(super::tables::JOURNAL)?;
     Ok(())
 }
@@ -100,7 +101,7 @@ pub fn pending(current: u32) -> impl Iterator<Item = &'static Migration> {
     MIGRATIONS.iter().filter(move |m| m.version > current)
 }
 
-fn create_core_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreError> {
+fn create_core_tables(tx: &WriteTx, _: &Keyring) -> Result<(), StoreError> {
     tx.open_table(PROJECTS)?;
     tx.open_table(CHECKLISTS)?;
     tx.open_table(TASKS)?;
@@ -113,14 +114,12 @@ fn create_core_tables(tx: &WriteTransaction, _: &Keyring) -> Result<(), StoreErr
 }
 
 /// Version 1 kept `owner_email` and `notes` as plain strings; seal them.
-fn seal_personal_fields(tx: &WriteTransaction, ring: &Keyring) -> Result<(), StoreError> {
+fn seal_personal_fields(tx: &WriteTx, ring: &Keyring) -> Result<(), StoreError> {
     super::sealed::seal_plain_fields(tx, ring, 2)
 }
 
 /// Reads the schema version from a `meta` table (0 for a store never migrated).
-pub fn version_in(
-    meta: &impl ReadableTable<&'static str, &'static [u8]>,
-) -> Result<u32, StoreError> {
+pub fn version_in(meta: &Table<'_, &'static str, &'static [u8]>) -> Result<u32, StoreError> {
     match meta.get(meta_key::SCHEMA_VERSION)? {
         None => Ok(0),
         Some(row) => <[u8; 4]>::try_from(row.value())
@@ -130,22 +129,18 @@ pub fn version_in(
 }
 
 /// The schema version of an open store, read without writing.
-pub fn current_version(db: &redb::Database) -> Result<u32, StoreError> {
+pub fn current_version(db: &Db) -> Result<u32, StoreError> {
     current_version_of(db)
 }
 
 /// [`current_version`] for any readable database, read-only ones included.
-pub fn current_version_of(db: &impl ReadableDatabase) -> Result<u32, StoreError> {
+pub fn current_version_of(db: &Db) -> Result<u32, StoreError> {
     let tx = db.begin_read()?;
-    match tx.open_table(META) {
-        Ok(meta) => version_in(&meta),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
-        Err(e) => Err(e.into()),
-    }
+    version_in(&tx.open_table(META)?)
 }
 
 /// Brings the store up to [`latest_version`], returning the version it started at.
-pub fn run(db: &redb::Database, ring: &Keyring) -> Result<u32, StoreError> {
+pub fn run(db: &Db, ring: &Keyring) -> Result<u32, StoreError> {
     let start = current_version(db)?;
     if start > latest_version() {
         return Err(StoreError::TooNew {

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod classification;
 mod demo;
+pub mod engine;
 pub mod error;
 pub mod idempotency;
 pub mod journal;
@@ -37,6 +38,7 @@ mod writer;
 
 use crate::crypto::{Identity, Keyring, Recipient};
 pub use crate::fsutil::create_private_dir;
+use crate::store::engine::Db;
 use accounts::AuditContext;
 pub use error::{Missing, Outage, StoreError};
 pub use offline::{
@@ -47,7 +49,6 @@ pub use open::create_private_store;
 pub(crate) use open::open_database;
 pub use projects::{Listing, ProjectPage};
 use read::Tables;
-use redb::{Database, ReadableDatabase};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -138,9 +139,7 @@ impl Store {
 
     fn read<T>(
         &self,
-        f: impl FnOnce(
-            &Tables<'_, redb::ReadOnlyTable<u128, &'static [u8]>, CompositeTable, CompositeTable>,
-        ) -> Result<T, StoreError>,
+        f: impl FnOnce(&Tables<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let tx = self.db.get()?.begin_read()?;
         let projects = tx.open_table(tables::PROJECTS)?;
@@ -156,7 +155,7 @@ impl Store {
     }
 
     /// The database, for work that reads it whole (a backup's snapshot).
-    pub fn database(&self) -> Result<Arc<Database>, StoreError> {
+    pub fn database(&self) -> Result<Db, StoreError> {
         self.db.get()
     }
 
@@ -174,12 +173,12 @@ impl Store {
 
     /// Schema, key and last backup, for `launchpad diagnose`.
     pub fn facts(&self) -> Result<StoreFacts, StoreError> {
-        StoreFacts::read(&*self.db.get()?)
+        StoreFacts::read(&self.db.get()?)
     }
 
     /// The last successful backup, if any.
     pub fn last_backup(&self) -> Result<Option<meta::LastBackup>, StoreError> {
-        meta::read_last_backup(&*self.db.get()?)
+        meta::read_last_backup(&self.db.get()?)
     }
 
     /// Journal events at or after `since`, oldest first.
@@ -194,7 +193,7 @@ impl Store {
     /// Counts over every project, kept until the next commit.
     pub fn summary(&self) -> Result<stats::Summary, StoreError> {
         let today = time::OffsetDateTime::now_utc().date();
-        self.summary.get(&*self.db.get()?, self.generation(), today)
+        self.summary.get(&self.db.get()?, self.generation(), today)
     }
 
     /// Commits an empty change through the writer and writes, fsyncs and
@@ -213,7 +212,7 @@ impl Store {
     /// the identity at `identity` still unwraps it, so the next start will
     /// succeed too.
     pub fn confirm_key(&self, identity: &Path) -> Result<keys::KeyInfo, StoreError> {
-        let (info, wrapped) = keys::read(&*self.db.get()?)?
+        let (info, wrapped) = keys::read(&self.db.get()?)?
             .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))?;
         let loaded = self
             .keys
@@ -234,7 +233,7 @@ impl Store {
 
     /// The data key's public facts.
     pub fn key_info(&self) -> Result<keys::KeyInfo, StoreError> {
-        keys::read(&*self.db.get()?)?
+        keys::read(&self.db.get()?)?
             .map(|(info, _)| info)
             .ok_or_else(|| StoreError::Corrupt("the store has no data key".into()))
     }
@@ -268,8 +267,6 @@ impl Store {
         Ok(info)
     }
 }
-
-type CompositeTable = redb::ReadOnlyTable<(u128, u128), &'static [u8]>;
 
 /// Writes `bytes` to a new private file in `folder`, fsyncs it and removes it.
 fn probe_folder(folder: &Path, bytes: usize) -> Result<(), StoreError> {

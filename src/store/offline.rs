@@ -3,7 +3,7 @@
 //! without the writer, the keys or the migrations a served store starts.
 
 use super::{FILE_NAME, StoreError, keys, meta, migrations, open::open_database, tables};
-use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use crate::store::engine::Db;
 use std::path::{Path, PathBuf};
 
 /// Row counts per table of a store no server holds, read without writing.
@@ -25,7 +25,7 @@ pub fn read_counts(path: &Path) -> Result<std::collections::BTreeMap<String, u64
 
 /// Opens the store file for a command that runs without a server (an
 /// offline backup): writable, so a crashed store is repaired first.
-pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Db, StoreError> {
     let path = data_dir.join(FILE_NAME);
     if !path.exists() {
         return Err(StoreError::Io(format!(
@@ -33,7 +33,10 @@ pub fn open_unserved(data_dir: &Path, cache_bytes: usize) -> Result<Database, St
             crate::fsutil::display_path(&path)
         )));
     }
-    open_database(&path, cache_bytes)
+    Ok(Db::Redb(std::sync::Arc::new(open_database(
+        &path,
+        cache_bytes,
+    )?)))
 }
 
 /// What `launchpad diagnose` needs from a store: schema, key, last backup.
@@ -47,7 +50,7 @@ pub struct StoreFacts {
 }
 
 impl StoreFacts {
-    pub(super) fn read(db: &impl ReadableDatabase) -> Result<Self, StoreError> {
+    pub(super) fn read(db: &Db) -> Result<Self, StoreError> {
         Ok(Self {
             schema_version: migrations::current_version_of(db)?,
             latest_schema_version: migrations::latest_version(),
@@ -71,16 +74,18 @@ pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
 }
 
 /// Opens a store no server holds without writing to it.
-pub fn open_read_only_for(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
+pub fn open_read_only_for(path: &Path) -> Result<Db, StoreError> {
     open_read_only(path)
 }
 
-pub(super) fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
-    redb::ReadOnlyDatabase::open(path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
-        redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.to_owned()),
-        other => other.into(),
-    })
+pub(super) fn open_read_only(path: &Path) -> Result<Db, StoreError> {
+    redb::ReadOnlyDatabase::open(path)
+        .map(|db| Db::RedbReadOnly(std::sync::Arc::new(db)))
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.to_owned()),
+            redb::DatabaseError::RepairAborted => StoreError::NeedsRepair(path.to_owned()),
+            other => other.into(),
+        })
 }
 
 /// What `launchpad migrate --plan` reports, read without changing anything.
@@ -103,11 +108,7 @@ pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
     }
     let db = open_read_only(&path)?;
     let tx = db.begin_read()?;
-    let current = match tx.open_table(tables::META) {
-        Ok(meta) => migrations::version_in(&meta)?,
-        Err(redb::TableError::TableDoesNotExist(_)) => 0,
-        Err(e) => return Err(e.into()),
-    };
+    let current = migrations::version_in(&tx.open_table(tables::META)?)?;
     if current > migrations::latest_version() {
         return Err(StoreError::TooNew {
             found: current,

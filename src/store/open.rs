@@ -12,7 +12,7 @@ use super::{
 };
 use crate::crypto::{Identity, KeyError, Keyring};
 use crate::fsutil::create_private_dir;
-use redb::Database;
+use crate::store::engine::Db;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
@@ -22,7 +22,7 @@ impl Store {
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         let path = options.data_dir.join(FILE_NAME);
         preflight(&path, &options.identity)?;
-        let db = open_database(&path, options.cache_bytes)?;
+        let db = Db::Redb(Arc::new(open_database(&path, options.cache_bytes)?));
         let ring = unlock_and_migrate(&db, &options.identity)?;
         let db = Arc::new(slot::DbSlot::new(db, path.clone(), options.cache_bytes));
         let keys = Arc::new(RwLock::new(ring));
@@ -78,7 +78,7 @@ fn preflight(path: &Path, identity: &IdentityOptions) -> Result<(), StoreError> 
 
 /// Checks the schema, unlocks the data key (creating it on a new store)
 /// and migrates the store to this binary's schema.
-fn unlock_and_migrate(db: &Database, identity: &IdentityOptions) -> Result<Keyring, StoreError> {
+fn unlock_and_migrate(db: &Db, identity: &IdentityOptions) -> Result<Keyring, StoreError> {
     check_version(migrations::current_version(db)?)?;
     let stored = keys::read(db)?;
     let identity = load_identity(identity, stored.as_ref().map(|(info, _)| info))?;
@@ -154,7 +154,7 @@ fn load_identity(
     }
 }
 
-pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<redb::Database, StoreError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(|e| {
             StoreError::Io(format!("creating the data folder {}: {e}", dir.display()))
@@ -162,7 +162,7 @@ pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database,
     }
     make_private_file(path)
         .map_err(|e| StoreError::Io(format!("making {} private: {e}", path.display())))?;
-    Database::builder()
+    redb::Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)
         .map_err(|e| match e {
@@ -173,7 +173,7 @@ pub(crate) fn open_database(path: &Path, cache_bytes: usize) -> Result<Database,
 
 /// Creates a new, empty redb file at `path` (refusing an existing one)
 /// readable by its owner only, and opens it.
-pub fn create_private_store(path: &Path, cache_bytes: usize) -> Result<Database, StoreError> {
+pub fn create_private_store(path: &Path, cache_bytes: usize) -> Result<redb::Database, StoreError> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
@@ -181,7 +181,7 @@ pub fn create_private_store(path: &Path, cache_bytes: usize) -> Result<Database,
         .mode(0o600)
         .open(path)
         .map_err(|e| StoreError::Io(format!("creating {}: {e}", path.display())))?;
-    Ok(Database::builder()
+    Ok(redb::Database::builder()
         .set_cache_size(cache_bytes)
         .create(path)?)
 }

@@ -10,7 +10,6 @@ use crate::domain::{
     Checklist, ChecklistId, Expected, NewChecklist, NewProject, NewTask, Project, ProjectChanges,
     ProjectId, Task, TaskChanges, TaskId,
 };
-use redb::{ReadableDatabase, ReadableTableMetadata};
 
 /// One page of the project list.
 pub struct ProjectPage {
@@ -80,7 +79,7 @@ impl Store {
     /// How many projects the store holds.
     pub fn project_count(&self) -> Result<u64, StoreError> {
         let tx = self.db.get()?.begin_read()?;
-        Ok(tx.open_table(tables::PROJECTS)?.len()?)
+        tx.open_table(tables::PROJECTS)?.len()
     }
 
     /// Every project in creation order, each with its checklists, tasks and

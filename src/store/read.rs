@@ -1,22 +1,22 @@
 //! Assembling nested projects from the three tables.
 //!
-//! The functions are generic over [`ReadableTable`], so the same code serves
-//! a read transaction (readers never wait for the writer) and the writer's own
-//! transaction when it answers with the value it just changed.
+//! The same code serves a read transaction (readers never wait for the
+//! writer) and the writer's own transaction when it answers with the value
+//! it just changed.
 
+use super::engine::Table;
 use super::error::{Missing, StoreError};
 use super::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode};
 use crate::crypto::Keyring;
 use crate::domain::{Checklist, ChecklistId, Project, ProjectId, Task, TaskId};
-use redb::ReadableTable;
 
 /// The three tables a nested project is read from, borrowed from either a
 /// read transaction or the writer's transaction, and the keys to open
 /// sealed fields with.
-pub struct Tables<'a, P, C, T> {
-    pub projects: &'a P,
-    pub checklists: &'a C,
-    pub tasks: &'a T,
+pub struct Tables<'a, 't> {
+    pub projects: &'a Table<'t, u128, &'static [u8]>,
+    pub checklists: &'a Table<'t, (u128, u128), &'static [u8]>,
+    pub tasks: &'a Table<'t, (u128, u128), &'static [u8]>,
     pub ring: &'a Keyring,
 }
 
@@ -25,12 +25,7 @@ pub fn children_of(parent: u128) -> std::ops::RangeInclusive<(u128, u128)> {
     (parent, 0)..=(parent, u128::MAX)
 }
 
-impl<P, C, T> Tables<'_, P, C, T>
-where
-    P: ReadableTable<u128, &'static [u8]>,
-    C: ReadableTable<(u128, u128), &'static [u8]>,
-    T: ReadableTable<(u128, u128), &'static [u8]>,
-{
+impl Tables<'_, '_> {
     pub fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
         let Some(row) = self.projects.get(id.as_u128())? else {
             return Ok(None);

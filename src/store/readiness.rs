@@ -15,7 +15,8 @@ use crate::domain::{
     Assessment, AssessmentId, Checklist, ChecklistId, Millis, NewAssessment, NewChecklist, NewTask,
     Pillar, ProjectId, TaskId, TaskStatus, TemplateId,
 };
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use crate::store::engine::ReadTx;
+use crate::store::engine::WriteTx;
 
 /// What a scorecard of one project is computed from.
 pub struct ScorecardFacts {
@@ -57,7 +58,7 @@ impl TemplateRef {
     }
 }
 
-fn require_project(tx: &ReadTransaction, project: ProjectId) -> Result<(), StoreError> {
+fn require_project(tx: &ReadTx, project: ProjectId) -> Result<(), StoreError> {
     match tx.open_table(PROJECTS)?.get(project.as_u128())? {
         Some(_) => Ok(()),
         None => Err(StoreError::NotFound(Missing::Project(project))),
@@ -67,7 +68,7 @@ fn require_project(tx: &ReadTransaction, project: ProjectId) -> Result<(), Store
 impl Store {
     fn read_tx<T>(
         &self,
-        f: impl FnOnce(&ReadTransaction, &crate::crypto::Keyring) -> Result<T, StoreError>,
+        f: impl FnOnce(&ReadTx, &crate::crypto::Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let tx = self.db.get()?.begin_read()?;
         let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
@@ -278,7 +279,7 @@ fn custom_template(id: TemplateId, record: TemplateRecord) -> Template {
 
 /// The tasks of a checklist, as a template holds them.
 fn checklist_tasks(
-    tx: &redb::WriteTransaction,
+    tx: &WriteTx,
     project: ProjectId,
     checklist: ChecklistId,
 ) -> Result<Vec<TemplateTaskRecord>, StoreError> {
@@ -307,7 +308,7 @@ fn checklist_tasks(
 type TaskLists = (Vec<TaskFacts>, Vec<(Option<Pillar>, OpenTask)>);
 
 /// Every task of a project as the rules see it, and the open ones.
-fn task_facts(tx: &ReadTransaction, project: ProjectId) -> Result<TaskLists, StoreError> {
+fn task_facts(tx: &ReadTx, project: ProjectId) -> Result<TaskLists, StoreError> {
     let checklists = tx.open_table(CHECKLISTS)?;
     let tasks = tx.open_table(TASKS)?;
     let mut facts = Vec::new();
@@ -343,7 +344,7 @@ fn task_facts(tx: &ReadTransaction, project: ProjectId) -> Result<TaskLists, Sto
 /// When the project's compliance was last reviewed, as the start of that
 /// day (UTC): the latest review held or the rhythm's "last reviewed".
 fn last_compliance_review(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     ring: &crate::crypto::Keyring,
     project: ProjectId,
 ) -> Result<Option<Millis>, StoreError> {

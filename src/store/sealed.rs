@@ -14,7 +14,8 @@ use super::records::{FieldSlot, NOTES, OWNER_EMAIL, Sealed};
 use super::tables::{ASSESSMENTS, PROJECTS, TASKS, USER_EMAILS, USERS};
 use crate::crypto::{DataKey, Keyring, binding, index_with, seal_with};
 use crate::domain::{OwnerEmail, TaskNotes, TextError, UserEmail};
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use crate::store::engine::WriteTx;
+use redb::TableDefinition;
 
 /// The table a sealed field lives in, typed, and where its key holds the
 /// record id the ciphertext is bound to.
@@ -226,7 +227,7 @@ enum Key {
     Child((u128, u128)),
 }
 
-fn rows(tx: &WriteTransaction, home: Home) -> Result<Vec<(u128, Key, Vec<u8>)>, StoreError> {
+fn rows(tx: &WriteTx, home: Home) -> Result<Vec<(u128, Key, Vec<u8>)>, StoreError> {
     let mut out = Vec::new();
     match home {
         Home::Id(def) => {
@@ -246,7 +247,7 @@ fn rows(tx: &WriteTransaction, home: Home) -> Result<Vec<(u128, Key, Vec<u8>)>, 
     Ok(out)
 }
 
-fn put(tx: &WriteTransaction, home: Home, key: Key, row: &[u8]) -> Result<(), StoreError> {
+fn put(tx: &WriteTx, home: Home, key: Key, row: &[u8]) -> Result<(), StoreError> {
     match (home, key) {
         (Home::Id(def), Key::Id(key)) => drop(tx.open_table(def)?.insert(key, row)?),
         (Home::Child(def), Key::Child(key)) => drop(tx.open_table(def)?.insert(key, row)?),
@@ -257,11 +258,7 @@ fn put(tx: &WriteTransaction, home: Home, key: Key, row: &[u8]) -> Result<(), St
 
 /// Re-seals every sealed field under `next` and rebuilds the lookup
 /// indexes, in `tx` (key rotation). Returns the number of fields re-sealed.
-pub fn reseal_all(
-    tx: &WriteTransaction,
-    ring: &Keyring,
-    next: &DataKey,
-) -> Result<usize, StoreError> {
+pub fn reseal_all(tx: &WriteTx, ring: &Keyring, next: &DataKey) -> Result<usize, StoreError> {
     let mut count = 0;
     for field in SEALED {
         let mut index = Vec::new();
@@ -303,11 +300,7 @@ pub fn reseal_all(
 
 /// Seals the fields that schema `version` began sealing, in rows that
 /// still hold them as plain strings (the migration to that version).
-pub fn seal_plain_fields(
-    tx: &WriteTransaction,
-    ring: &Keyring,
-    version: u32,
-) -> Result<(), StoreError> {
+pub fn seal_plain_fields(tx: &WriteTx, ring: &Keyring, version: u32) -> Result<(), StoreError> {
     for field in SEALED.iter().filter(|f| f.since == version) {
         for (id, key, row) in rows(tx, field.home)? {
             let value: serde_json::Value = serde_json::from_slice(&row)

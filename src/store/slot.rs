@@ -8,8 +8,8 @@
 //! writes again, and only when nobody else holds it (the file lock allows one
 //! `Database` per file).
 
+use super::engine::Db;
 use super::error::{Outage, StoreError};
-use redb::Database;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -17,21 +17,22 @@ use std::time::{Duration, Instant};
 pub struct DbSlot {
     path: PathBuf,
     cache_bytes: usize,
-    current: RwLock<Option<Arc<Database>>>,
+    current: RwLock<Option<Db>>,
 }
 
 impl DbSlot {
-    pub fn new(db: Database, path: PathBuf, cache_bytes: usize) -> Self {
+    /// The slot of `db`, whose file (over redb) is `path`.
+    pub fn new(db: Db, path: PathBuf, cache_bytes: usize) -> Self {
         Self {
             path,
             cache_bytes,
-            current: RwLock::new(Some(Arc::new(db))),
+            current: RwLock::new(Some(db)),
         }
     }
 
     /// The database, for one transaction or one piece of work. While it is
     /// being re-opened this is a short outage, never a wait.
-    pub fn get(&self) -> Result<Arc<Database>, StoreError> {
+    pub fn get(&self) -> Result<Db, StoreError> {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -50,13 +51,17 @@ impl DbSlot {
     /// empty: reads are refused until a later attempt succeeds, rather than
     /// served from a handle that can no longer read.
     pub fn reopen(&self, patience: Duration) -> Result<(), StoreError> {
+        if let Some(Db::Postgres(_)) = &*self.current.read().unwrap_or_else(|e| e.into_inner()) {
+            // A lost connection is the pool's to replace; nothing to re-open.
+            return Ok(());
+        }
         if let Taken::Busy = self.take(patience) {
             return Err(StoreError::Unavailable(Outage::Failed(
                 "a long read (a backup?) still holds the store; re-opening later".into(),
             )));
         }
         let db = super::open_database(&self.path, self.cache_bytes)?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(db));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Db::Redb(Arc::new(db)));
         Ok(())
     }
 
@@ -64,13 +69,17 @@ impl DbSlot {
     /// other holder to let go, then drops it, which closes the file. When
     /// someone still holds it, it is put back.
     pub fn take(&self, patience: Duration) -> Taken {
-        let Some(mut db) = self
+        let Some(taken) = self
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take()
         else {
             return Taken::Empty;
+        };
+        let Db::Redb(mut db) = taken else {
+            // The pool closes its connections as the last handle drops.
+            return Taken::Closed;
         };
         let deadline = Instant::now() + patience;
         loop {
@@ -84,7 +93,8 @@ impl DbSlot {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Err(shared) => {
-                    *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(shared);
+                    *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Db::Redb(shared));
                     return Taken::Busy;
                 }
             }

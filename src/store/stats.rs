@@ -10,7 +10,7 @@ use super::error::StoreError;
 use super::records::decode;
 use super::tables;
 use crate::domain::{DueDate, TaskStatus};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use crate::store::engine::Db;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -62,12 +62,7 @@ pub struct SummaryCache {
 impl SummaryCache {
     /// The summary at `generation`, computed again only when the store or
     /// the day has changed since the last call.
-    pub fn get(
-        &self,
-        db: &Database,
-        generation: u64,
-        today: time::Date,
-    ) -> Result<Summary, StoreError> {
+    pub fn get(&self, db: &Db, generation: u64, today: time::Date) -> Result<Summary, StoreError> {
         if let Some((g, d, summary)) = *self.last.lock().unwrap_or_else(|e| e.into_inner())
             && g == generation
             && d == today
@@ -80,7 +75,7 @@ impl SummaryCache {
     }
 }
 
-fn count(db: &Database, today: time::Date) -> Result<Summary, StoreError> {
+fn count(db: &Db, today: time::Date) -> Result<Summary, StoreError> {
     let tx = db.begin_read()?;
     let mut tasks = TaskCounts::default();
     for row in tx.open_table(tables::TASKS)?.iter()? {

@@ -10,7 +10,7 @@ use super::tables::TEMPLATES;
 use super::writer::WriteCtx;
 use crate::domain::template::TemplateName;
 use crate::domain::{Millis, Pillar, TaskTitle, TemplateId};
-use redb::{ReadTransaction, ReadableTable};
+use crate::store::engine::ReadTx;
 use serde::{Deserialize, Serialize};
 
 /// One task of a stored template.
@@ -103,7 +103,7 @@ pub fn delete(
 }
 
 /// Every custom template, oldest first.
-pub fn all(tx: &ReadTransaction) -> Result<Vec<(TemplateId, TemplateRecord)>, StoreError> {
+pub fn all(tx: &ReadTx) -> Result<Vec<(TemplateId, TemplateRecord)>, StoreError> {
     let mut out = Vec::new();
     for row in tx.open_table(TEMPLATES)?.iter()? {
         let (key, value) = row?;
@@ -115,7 +115,8 @@ pub fn all(tx: &ReadTransaction) -> Result<Vec<(TemplateId, TemplateRecord)>, St
     Ok(out)
 }
 
-pub fn get(tx: &ReadTransaction, id: TemplateId) -> Result<Option<TemplateRecord>, StoreError> {
-    let row = tx.open_table(TEMPLATES)?.get(id.as_u128())?;
+pub fn get(tx: &ReadTx, id: TemplateId) -> Result<Option<TemplateRecord>, StoreError> {
+    let templates = tx.open_table(TEMPLATES)?;
+    let row = templates.get(id.as_u128())?;
     row.map(|r| decode("template", r.value())).transpose()
 }

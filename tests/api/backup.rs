@@ -162,7 +162,7 @@ fn a_backup_without_a_server_opens_the_store_itself_and_is_recorded() {
         "{}",
         stdout(&verified)
     );
-    let db = redb::ReadOnlyDatabase::open(live(&data)).unwrap();
+    let db = launchpad::store::open_read_only_for(&live(&data)).unwrap();
     let last = launchpad::store::meta::read_last_backup(&db)
         .unwrap()
         .expect("the backup was recorded");

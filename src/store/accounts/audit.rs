@@ -3,12 +3,13 @@
 //! passwords or secrets.
 
 use crate::domain::{Millis, rfc3339};
+use crate::store::engine::ReadTx;
+use crate::store::engine::WriteTx;
 use crate::store::error::StoreError;
 use crate::store::journal::Stamp;
 use crate::store::records::{decode, encode};
 use crate::store::tables::AUDIT;
 use crate::store::writer::WriteCtx;
-use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -53,7 +54,7 @@ impl AuditContext {
 
 /// Appends an audit entry in `tx`.
 pub fn audit(
-    tx: &WriteTransaction,
+    tx: &WriteTx,
     stamp: Stamp,
     who: &AuditContext,
     action: &str,
@@ -86,7 +87,7 @@ pub fn audit_only(
 
 /// Up to `limit` entries, newest first, older than `before`.
 pub fn audit_page(
-    tx: &redb::ReadTransaction,
+    tx: &ReadTx,
     before: Option<Uuid>,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StoreError> {

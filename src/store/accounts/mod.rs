@@ -17,14 +17,14 @@ pub use users::{USER_EMAIL, User, UserRecord};
 use super::error::StoreError;
 use crate::crypto::{Keyring, SecretDigest};
 use crate::domain::{Role, TokenId, TokenName, UserEmail, UserId};
+use crate::store::engine::ReadTx;
 use uuid::Uuid;
 
 impl super::Store {
     fn read_accounts<T>(
         &self,
-        f: impl FnOnce(&redb::ReadTransaction, &Keyring) -> Result<T, StoreError>,
+        f: impl FnOnce(&ReadTx, &Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        use redb::ReadableDatabase;
         let tx = self.db.get()?.begin_read()?;
         let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
         f(&tx, &ring)

@@ -4,11 +4,11 @@
 use super::audit::{AuditContext, audit};
 use crate::crypto::SecretDigest;
 use crate::domain::{Millis, UserId};
+use crate::store::engine::ReadTx;
 use crate::store::error::StoreError;
 use crate::store::records::{decode, encode};
 use crate::store::tables::SESSIONS;
 use crate::store::writer::WriteCtx;
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,10 +83,8 @@ pub fn delete_sessions_of(ctx: &mut WriteCtx<'_>, user: UserId) -> Result<(), St
     Ok(())
 }
 
-pub fn session(
-    tx: &redb::ReadTransaction,
-    digest: &SecretDigest,
-) -> Result<Option<SessionRecord>, StoreError> {
-    let row = tx.open_table(SESSIONS)?.get(digest.as_bytes().as_slice())?;
+pub fn session(tx: &ReadTx, digest: &SecretDigest) -> Result<Option<SessionRecord>, StoreError> {
+    let sessions = tx.open_table(SESSIONS)?;
+    let row = sessions.get(digest.as_bytes().as_slice())?;
     row.map(|r| decode("session", r.value())).transpose()
 }

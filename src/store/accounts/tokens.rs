@@ -4,11 +4,11 @@
 use super::audit::{AuditContext, audit};
 use crate::crypto::SecretDigest;
 use crate::domain::{Millis, TokenId, TokenName, UserId, rfc3339};
+use crate::store::engine::ReadTx;
 use crate::store::error::StoreError;
 use crate::store::records::{decode, encode};
 use crate::store::tables::{TOKEN_HASHES, TOKENS, USERS};
 use crate::store::writer::WriteCtx;
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -168,7 +168,7 @@ pub fn touch_token(ctx: &mut WriteCtx<'_>, id: TokenId) -> Result<(), StoreError
 }
 
 pub fn token_by_digest(
-    tx: &redb::ReadTransaction,
+    tx: &ReadTx,
     digest: &SecretDigest,
 ) -> Result<Option<TokenInfo>, StoreError> {
     let Some(id) = tx
@@ -178,15 +178,13 @@ pub fn token_by_digest(
     else {
         return Ok(None);
     };
-    let row = tx.open_table(TOKENS)?.get(id)?;
+    let tokens = tx.open_table(TOKENS)?;
+    let row = tokens.get(id)?;
     row.map(|r| decode::<TokenRecord>("token", r.value()).map(|t| t.info(id)))
         .transpose()
 }
 
-pub fn tokens(
-    tx: &redb::ReadTransaction,
-    owner: Option<UserId>,
-) -> Result<Vec<TokenInfo>, StoreError> {
+pub fn tokens(tx: &ReadTx, owner: Option<UserId>) -> Result<Vec<TokenInfo>, StoreError> {
     let mut out = Vec::new();
     for row in tx.open_table(TOKENS)?.iter()? {
         let (key, value) = row?;

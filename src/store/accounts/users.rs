@@ -6,11 +6,11 @@
 use super::audit::{AuditContext, audit};
 use crate::crypto::Keyring;
 use crate::domain::{Millis, Role, UserEmail, UserId, rfc3339};
+use crate::store::engine::ReadTx;
 use crate::store::error::StoreError;
 use crate::store::records::{FieldSlot, Sealed, decode, encode};
 use crate::store::tables::{USER_EMAILS, USERS};
 use crate::store::writer::WriteCtx;
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,7 +120,7 @@ pub fn delete_user(
 
 /// The user with `email` and their password hash.
 pub fn user_by_email(
-    tx: &redb::ReadTransaction,
+    tx: &ReadTx,
     ring: &Keyring,
     email: &UserEmail,
 ) -> Result<Option<(User, String)>, StoreError> {
@@ -131,7 +131,8 @@ pub fn user_by_email(
     else {
         return Ok(None);
     };
-    let Some(row) = tx.open_table(USERS)?.get(id)? else {
+    let users = tx.open_table(USERS)?;
+    let Some(row) = users.get(id)? else {
         return Ok(None);
     };
     let record: UserRecord = decode("user", row.value())?;
@@ -139,12 +140,9 @@ pub fn user_by_email(
     Ok(Some((record.into_user(id, ring)?, hash)))
 }
 
-pub fn user(
-    tx: &redb::ReadTransaction,
-    ring: &Keyring,
-    id: UserId,
-) -> Result<Option<User>, StoreError> {
-    let Some(row) = tx.open_table(USERS)?.get(id.as_u128())? else {
+pub fn user(tx: &ReadTx, ring: &Keyring, id: UserId) -> Result<Option<User>, StoreError> {
+    let users = tx.open_table(USERS)?;
+    let Some(row) = users.get(id.as_u128())? else {
         return Ok(None);
     };
     decode::<UserRecord>("user", row.value())?
@@ -152,7 +150,7 @@ pub fn user(
         .map(Some)
 }
 
-pub fn users(tx: &redb::ReadTransaction, ring: &Keyring) -> Result<Vec<User>, StoreError> {
+pub fn users(tx: &ReadTx, ring: &Keyring) -> Result<Vec<User>, StoreError> {
     let mut out = Vec::new();
     for row in tx.open_table(USERS)?.iter()? {
         let (key, value) = row?;
@@ -162,7 +160,7 @@ pub fn users(tx: &redb::ReadTransaction, ring: &Keyring) -> Result<Vec<User>, St
 }
 
 /// Whether any admin account exists. Reads roles only: no email is opened.
-pub fn admin_exists(tx: &redb::ReadTransaction) -> Result<bool, StoreError> {
+pub fn admin_exists(tx: &ReadTx) -> Result<bool, StoreError> {
     for row in tx.open_table(USERS)?.iter()? {
         if decode::<UserRecord>("user", row?.1.value())?.role == Role::Admin {
             return Ok(true);

@@ -17,7 +17,8 @@ use super::tables::JOURNAL;
 use super::writer::WriteCtx;
 use crate::crypto::Keyring;
 use crate::domain::{Millis, rfc3339};
-use redb::{ReadableTable, WriteTransaction};
+use crate::store::engine::Table;
+use crate::store::engine::WriteTx;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -98,7 +99,7 @@ impl WriteCtx<'_> {
 
 /// Appends the event for a change made in `tx`.
 pub fn append(
-    tx: &WriteTransaction,
+    tx: &WriteTx,
     ring: &Keyring,
     stamp: Stamp,
     kind: EventKind,
@@ -142,7 +143,7 @@ pub struct RowChange<'a> {
 
 /// Appends the event for a row put or delete made in `tx`.
 pub fn append_row(
-    tx: &WriteTransaction,
+    tx: &WriteTx,
     ring: &Keyring,
     stamp: Stamp,
     change: RowChange<'_>,
@@ -173,7 +174,7 @@ pub fn append_row(
 
 /// Every event at or after `since`, oldest first.
 pub fn events_since(
-    table: &impl ReadableTable<u128, &'static [u8]>,
+    table: &Table<'_, u128, &'static [u8]>,
     since: Option<Millis>,
 ) -> Result<Vec<Event>, StoreError> {
     let mut out = Vec::new();

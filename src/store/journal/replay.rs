@@ -4,11 +4,12 @@
 
 use super::{Event, EventKind};
 use crate::domain::{Millis, rfc3339};
+use crate::store::engine::Db;
+use crate::store::engine::WriteTx;
 use crate::store::error::StoreError;
 use crate::store::read::children_of;
 use crate::store::records::{ChecklistRecord, ProjectRecord, TaskRecord, decode, encode};
 use crate::store::tables::{CHECKLISTS, JOURNAL, PROJECTS, ROW_TABLES, RowHome, TASKS, row_table};
-use redb::{ReadableTable, WriteTransaction};
 
 /// Checks an event before anything is applied: known shape, a record that
 /// decodes for its table, sealed under the store's key.
@@ -69,7 +70,7 @@ pub fn check(event: &Event, store_key: &str) -> Result<(), String> {
 }
 
 /// Applies one checked event. Idempotent.
-pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
+pub fn apply(tx: &WriteTx, event: &Event) -> Result<(), StoreError> {
     let project = event.project_id.as_u128();
     let checklist = event.checklist_id.map(|u| u.as_u128()).unwrap_or_default();
     let task = event.task_id.map(|u| u.as_u128()).unwrap_or_default();
@@ -149,7 +150,7 @@ pub fn apply(tx: &WriteTransaction, event: &Event) -> Result<(), StoreError> {
 }
 
 /// Deletes every row a project owns in the row tables (with the project).
-pub fn delete_project_rows(tx: &WriteTransaction, project: u128) -> Result<(), StoreError> {
+pub fn delete_project_rows(tx: &WriteTx, project: u128) -> Result<(), StoreError> {
     for table in ROW_TABLES {
         if let RowHome::Project(def) = table.home {
             tx.open_table(def)?
@@ -172,7 +173,7 @@ pub struct Replayed {
 /// store. Fails if `until` lies before the snapshot the store was restored
 /// from, or if any such event cannot be applied to this store.
 pub fn plan<'e>(
-    db: &impl redb::ReadableDatabase,
+    db: &Db,
     events: &'e [Event],
     until: Option<Millis>,
 ) -> Result<(Vec<&'e Event>, Replayed), StoreError> {
@@ -226,11 +227,7 @@ pub fn plan<'e>(
 
 /// Applies the planned events in one transaction. Nothing is applied if
 /// any event is refused.
-pub fn replay(
-    db: &redb::Database,
-    events: &[Event],
-    until: Option<Millis>,
-) -> Result<Replayed, StoreError> {
+pub fn replay(db: &Db, events: &[Event], until: Option<Millis>) -> Result<Replayed, StoreError> {
     let (todo, report) = plan(db, events, until)?;
     let tx = db.begin_write()?;
     let mut high_water = 0u128;

@@ -25,7 +25,7 @@ use super::records::{ChecklistRecord, decode};
 use super::tables::{CHECKLISTS, PROJECTS, TASKS};
 use super::writer::WriteCtx;
 use crate::domain::{ChecklistId, Expected, Project, ProjectId, TaskId, Version};
-use redb::{ReadableTable, Table};
+use crate::store::engine::Table;
 
 type Projects<'t> = Table<'t, u128, &'static [u8]>;
 type Composite<'t> = Table<'t, (u128, u128), &'static [u8]>;
@@ -88,7 +88,7 @@ fn as_expected<T: serde::Serialize>(
 /// Reads with the writer's own tables, as a read transaction would.
 fn viewing<T>(
     ctx: &WriteCtx<'_>,
-    read: impl FnOnce(&Tables<'_, Projects<'_>, Composite<'_>, Composite<'_>>) -> Result<T, StoreError>,
+    read: impl FnOnce(&Tables<'_, '_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let projects = ctx.tx.open_table(PROJECTS)?;
     let checklists = ctx.tx.open_table(CHECKLISTS)?;

@@ -10,7 +10,6 @@ use crate::store::read::children_of;
 use crate::store::records::{OWNER_EMAIL, ProjectRecord, decode, encode};
 use crate::store::tables::{CHECKLISTS, PROJECTS, TASKS};
 use crate::store::writer::WriteCtx;
-use redb::ReadableTable;
 
 pub fn create_project(ctx: &mut WriteCtx<'_>, new: NewProject) -> Result<Project, StoreError> {
     let id = ProjectId::from_u128(ctx.mint_id());

@@ -11,7 +11,6 @@ use crate::store::journal::{self, EventKind, Stamp, Target};
 use crate::store::records::{NOTES, TaskRecord, decode, encode};
 use crate::store::tables::{CHECKLISTS, PROJECTS, TASKS};
 use crate::store::writer::WriteCtx;
-use redb::ReadableTable;
 
 pub fn create_task(
     ctx: &mut WriteCtx<'_>,

@@ -24,7 +24,8 @@ use super::writer::WriteCtx;
 use crate::crypto::Keyring;
 use crate::domain::planning::PlanKind;
 use crate::domain::{FieldProblem, Millis, ProjectId};
-use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+use crate::store::engine::{ReadTx, WriteTx};
+use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -161,7 +162,7 @@ fn split<K: PlanKind>(
     (plain, sealed)
 }
 
-fn require_project(tx: &WriteTransaction, project: ProjectId) -> Result<(), StoreError> {
+fn require_project(tx: &WriteTx, project: ProjectId) -> Result<(), StoreError> {
     match tx.open_table(PROJECTS)?.get(project.as_u128())? {
         Some(_) => Ok(()),
         None => Err(StoreError::NotFound(Missing::Project(project))),
@@ -347,7 +348,7 @@ pub fn delete<K: PlanKind>(
 /// Every row of kind `K` in `project`, oldest first (the one-per-project
 /// record excluded).
 pub fn list<K: PlanKind>(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     ring: &Keyring,
     project: ProjectId,
 ) -> Result<Vec<Row<K>>, StoreError> {
@@ -369,12 +370,13 @@ pub fn list<K: PlanKind>(
 
 /// The one-per-project record of kind `K`, if it was ever set.
 pub fn single<K: PlanKind>(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     ring: &Keyring,
     project: ProjectId,
 ) -> Result<Option<Row<K>>, StoreError> {
     let key = (project.as_u128(), project.as_u128());
-    let Some(value) = tx.open_table(table::<K>())?.get(key)? else {
+    let rows = tx.open_table(table::<K>())?;
+    let Some(value) = rows.get(key)? else {
         return Ok(None);
     };
     let record: PlanRecord = decode(K::TABLE, value.value())?;

@@ -10,11 +10,12 @@ use super::{
 use crate::crypto::Keyring;
 use crate::domain::{FieldProblem, ProjectId};
 use crate::store::accounts::AuditContext;
+use crate::store::engine::Table;
+use crate::store::engine::{ReadTx, WriteTx};
 use crate::store::error::{Missing, StoreError};
 use crate::store::read::children_of;
 use crate::store::tables::PROJECTS;
 use crate::store::writer::WriteCtx;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde_json::{Map, Value};
 
 /// What a planning change comes back as: the row, or every field the
@@ -56,7 +57,7 @@ impl crate::store::Store {
     fn read_planning<T>(
         &self,
         project: ProjectId,
-        f: impl FnOnce(&ReadTransaction, &Keyring) -> Result<T, StoreError>,
+        f: impl FnOnce(&ReadTx, &Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let tx = self.db.get()?.begin_read()?;
         if tx.open_table(PROJECTS)?.get(project.as_u128())?.is_none() {
@@ -242,24 +243,21 @@ fn standards_in_tx(
 /// What the overview shows of a project's planning: the North Star
 /// headline, and whether its next compliance review date has passed. Reads
 /// plain fields only: nothing is opened.
-pub fn annotate(
-    tx: &ReadTransaction,
-    projects: &mut [crate::domain::Project],
-) -> Result<(), StoreError> {
+pub fn annotate(tx: &ReadTx, projects: &mut [crate::domain::Project]) -> Result<(), StoreError> {
     let annotations = Annotations::open(tx)?;
     projects.iter_mut().try_for_each(|p| annotations.apply(p))
 }
 
 /// The two planning tables [`annotate`] reads, opened once for a whole list,
 /// from a read transaction or the writer's.
-pub struct Annotations<T> {
-    north_stars: T,
-    compliance: T,
+pub struct Annotations<'t> {
+    north_stars: Table<'t, (u128, u128), &'static [u8]>,
+    compliance: Table<'t, (u128, u128), &'static [u8]>,
     today: time::Date,
 }
 
-impl Annotations<redb::ReadOnlyTable<(u128, u128), &'static [u8]>> {
-    pub fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
+impl<'t> Annotations<'t> {
+    pub fn open(tx: &'t ReadTx) -> Result<Self, StoreError> {
         use crate::store::tables::{COMPLIANCE, NORTH_STARS};
         Ok(Self {
             north_stars: tx.open_table(NORTH_STARS)?,
@@ -267,11 +265,9 @@ impl Annotations<redb::ReadOnlyTable<(u128, u128), &'static [u8]>> {
             today: time::OffsetDateTime::now_utc().date(),
         })
     }
-}
 
-impl<'t> Annotations<redb::Table<'t, (u128, u128), &'static [u8]>> {
     /// Inside the writer's transaction, to answer a change as a read would.
-    pub fn open_in(tx: &'t WriteTransaction) -> Result<Self, StoreError> {
+    pub fn open_in(tx: &'t WriteTx) -> Result<Self, StoreError> {
         use crate::store::tables::{COMPLIANCE, NORTH_STARS};
         Ok(Self {
             north_stars: tx.open_table(NORTH_STARS)?,
@@ -279,9 +275,7 @@ impl<'t> Annotations<redb::Table<'t, (u128, u128), &'static [u8]>> {
             today: time::OffsetDateTime::now_utc().date(),
         })
     }
-}
 
-impl<T: ReadableTable<(u128, u128), &'static [u8]>> Annotations<T> {
     pub fn apply(&self, project: &mut crate::domain::Project) -> Result<(), StoreError> {
         let key = (project.id.as_u128(), project.id.as_u128());
         if let Some(row) = self.north_stars.get(key)? {

@@ -2,9 +2,9 @@
 //! grow, across restarts and clock steps) is what makes insertion order key
 //! order in every table.
 
+use crate::store::engine::{Db, WriteTx};
 use crate::store::error::StoreError;
 use crate::store::tables::{META, meta_key};
-use redb::{Database, ReadableDatabase, WriteTransaction};
 use uuid::Uuid;
 
 /// Mints UUIDv7 ids that are strictly increasing for the store's lifetime,
@@ -14,8 +14,9 @@ pub(super) struct IdMinter {
 }
 
 impl IdMinter {
-    pub(super) fn load(db: &Database) -> Result<Self, StoreError> {
-        let meta = db.begin_read()?.open_table(META)?;
+    pub(super) fn load(db: &Db) -> Result<Self, StoreError> {
+        let tx = db.begin_read()?;
+        let meta = tx.open_table(META)?;
         let row = meta.get(meta_key::ID_HIGH_WATER)?;
         let last = row
             .and_then(|v| <[u8; 16]>::try_from(v.value()).ok())
@@ -30,7 +31,7 @@ impl IdMinter {
         self.last
     }
 
-    pub(super) fn save(&self, tx: &WriteTransaction) -> Result<(), redb::Error> {
+    pub(super) fn save(&self, tx: &WriteTx) -> Result<(), StoreError> {
         let mut meta = tx.open_table(META)?;
         meta.insert(meta_key::ID_HIGH_WATER, self.last.to_be_bytes().as_slice())?;
         Ok(())

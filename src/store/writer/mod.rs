@@ -35,9 +35,9 @@ use super::error::{Outage, StoreError};
 use super::slot::DbSlot;
 use crate::crypto::Keyring;
 use crate::domain::Millis;
+use crate::store::engine::{Db, WriteTx};
 use ids::IdMinter;
 use outage::Down;
-use redb::{Database, WriteTransaction};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, oneshot};
@@ -49,7 +49,7 @@ const QUEUE_DEPTH: usize = 4096;
 
 /// What a queued change sees while it runs inside the batch's transaction.
 pub struct WriteCtx<'a> {
-    pub tx: &'a WriteTransaction,
+    pub tx: &'a WriteTx,
     /// Seals personal fields under the current data key.
     pub ring: &'a Keyring,
     /// One timestamp for the whole batch, so its changes agree on "now".
@@ -88,7 +88,7 @@ type Job = Box<dyn FnOnce(Attempt<'_, '_>) -> Option<Ran> + Send>;
 
 /// Work that needs the database to itself, outside any batch (key rotation);
 /// it reports the outage it met, if any.
-type Exclusive = Box<dyn FnOnce(Result<&Database, StoreError>) -> Option<Outage> + Send>;
+type Exclusive = Box<dyn FnOnce(Result<&Db, StoreError>) -> Option<Outage> + Send>;
 
 /// Whether a queued job changes data. Probes commit nothing, so they leave
 /// the generation (and every cached response) alone.
@@ -127,7 +127,7 @@ impl Writer {
         generation: Arc<AtomicU64>,
         options: WriterOptions,
     ) -> Result<Self, StoreError> {
-        let ids = IdMinter::load(&*slot.get()?)?;
+        let ids = IdMinter::load(&slot.get()?)?;
         let (queue, inbox) = mpsc::channel(QUEUE_DEPTH);
         let clock = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -218,7 +218,7 @@ impl Writer {
     pub async fn exclusive<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job: Exclusive = Box::new(move |db| {
