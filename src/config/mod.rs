@@ -221,6 +221,7 @@ impl Settings {
             cache_bytes: self.store.cache_size_mb * 1024 * 1024,
             quick_repair: self.store.quick_repair,
             demo_data: self.demo_data,
+            postgres: None,
         }
     }
 

@@ -156,7 +156,7 @@ where
     T: serde::Serialize + Send + 'static,
     F: FnOnce(&Store) -> Result<(T, Option<String>), StoreError> + Send + 'static,
 {
-    let generation = store.generation();
+    let generation = store.fresh_generation().await?;
     if let Some(hit) = cache.get(&key, generation) {
         return Ok(respond(req, generation, hit));
     }

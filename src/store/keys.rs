@@ -74,11 +74,22 @@ pub fn unlock(info: &KeyInfo, wrapped: &[u8], identity: &Identity) -> Result<Key
     Ok(Keyring::new(key))
 }
 
-/// Creates the store's first data key, wrapped to `identity`.
+/// Creates the store's first data key, wrapped to `identity`; or, when
+/// another instance on the same database created one first, unlocks that.
 pub fn create(db: &Db, identity: &Identity) -> Result<Keyring, StoreError> {
     let key = DataKey::generate();
     let recipients = vec![identity.recipient()];
     let tx = db.begin_write()?;
+    if tx
+        .open_table(META)?
+        .get(meta_key::DATA_KEY_WRAPPED)?
+        .is_some()
+    {
+        tx.abort()?;
+        let (info, wrapped) =
+            read(db)?.ok_or_else(|| StoreError::Corrupt("the data key vanished".into()))?;
+        return unlock(&info, &wrapped, identity);
+    }
     write_key(&tx, &key, &recipients, now_millis())?;
     tx.commit()?;
     tracing::info!(fingerprint = %key.fingerprint(), recipient = %recipients[0], "created the store's data key");

@@ -157,6 +157,11 @@ pub fn run(db: &Db, ring: &Keyring) -> Result<u32, StoreError> {
         let status = format!("applying migration {}: {}", step.version, step.description);
         keep_start_alive(&status, || -> Result<(), StoreError> {
             let tx = db.begin_write()?;
+            // Another instance on the same database may have applied it
+            // while this one waited for the write lock.
+            if version_in(&tx.open_table(META)?)? >= step.version {
+                return tx.abort();
+            }
             (step.apply)(&tx, ring)?;
             tx.open_table(META)?.insert(
                 meta_key::SCHEMA_VERSION,

@@ -76,6 +76,8 @@ pub struct StoreOptions {
     pub cache_bytes: usize,
     pub quick_repair: bool,
     pub demo_data: bool,
+    /// PostgreSQL instead of the store file: a pool of connections to it.
+    pub postgres: Option<deadpool_postgres::Pool>,
 }
 
 /// A handle to the open store; cheap to clone, shared by every worker.
@@ -110,7 +112,28 @@ impl Store {
     /// Changes whenever a commit lands; read it before reading data to tag
     /// what was read (see the HTTP response cache).
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        match self.db.get() {
+            Ok(Db::Postgres(pg)) => pg.seen(),
+            _ => self.generation.load(Ordering::Acquire),
+        }
+    }
+
+    /// The generation as of now. Over PostgreSQL several instances write,
+    /// so it is read from the database (one small query) rather than from
+    /// this instance's own commits.
+    pub async fn fresh_generation(&self) -> Result<u64, StoreError> {
+        match self.db.get()? {
+            Db::Postgres(pg) => pg.generation().await,
+            _ => Ok(self.generation.load(Ordering::Acquire)),
+        }
+    }
+
+    /// [`Store::fresh_generation`], on a blocking thread.
+    fn generation_now(&self) -> Result<u64, StoreError> {
+        match self.db.get()? {
+            Db::Postgres(pg) => pg.wait(pg.generation()),
+            _ => Ok(self.generation.load(Ordering::Acquire)),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -193,7 +216,8 @@ impl Store {
     /// Counts over every project, kept until the next commit.
     pub fn summary(&self) -> Result<stats::Summary, StoreError> {
         let today = time::OffsetDateTime::now_utc().date();
-        self.summary.get(&self.db.get()?, self.generation(), today)
+        self.summary
+            .get(&self.db.get()?, self.generation_now()?, today)
     }
 
     /// Commits an empty change through the writer and writes, fsyncs and

@@ -13,6 +13,8 @@ use super::{
 use crate::crypto::{Identity, KeyError, Keyring};
 use crate::fsutil::create_private_dir;
 use crate::store::engine::Db;
+use crate::store::engine::pg::PgDb;
+use crate::store::engine::schema;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
@@ -21,22 +23,47 @@ impl Store {
     /// Opens (or creates) the store, migrates it and starts the writer.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         let path = options.data_dir.join(FILE_NAME);
-        preflight(&path, &options.identity)?;
-        let db = Db::Redb(Arc::new(open_database(&path, options.cache_bytes)?));
-        let ring = unlock_and_migrate(&db, &options.identity)?;
+        let (db, ring) = match &options.postgres {
+            None => {
+                preflight(&path, &options.identity)?;
+                let db = Db::Redb(Arc::new(open_database(&path, options.cache_bytes)?));
+                let ring = unlock_and_migrate(&db, &options.identity)?;
+                (db, ring)
+            }
+            Some(pool) => {
+                let db = Db::Postgres(Arc::new(PgDb::new(pool.clone())));
+                let identity = options.identity.clone();
+                tokio::task::spawn_blocking(move || {
+                    let pg = db.postgres().expect("a PostgreSQL database");
+                    for step in schema::migrate(pg)? {
+                        tracing::info!(version = step.version, "PostgreSQL schema migrated");
+                    }
+                    let ring = unlock_and_migrate(&db, &identity)?;
+                    Ok::<_, StoreError>((db, ring))
+                })
+                .await
+                .map_err(|e| StoreError::Io(format!("opening the store: {e}")))??
+            }
+        };
         let db = Arc::new(slot::DbSlot::new(db, path.clone(), options.cache_bytes));
         let keys = Arc::new(RwLock::new(ring));
         let generation = Arc::new(AtomicU64::new(0));
         let commit_seconds = commit_histogram();
-        let writer = writer::Writer::start(
-            Arc::clone(&db),
-            Arc::clone(&keys),
-            Arc::clone(&generation),
-            WriterOptions {
+        let writer = {
+            let (db, keys, generation) =
+                (Arc::clone(&db), Arc::clone(&keys), Arc::clone(&generation));
+            let options = WriterOptions {
                 quick_repair: options.quick_repair,
                 commit_seconds: commit_seconds.clone(),
-            },
-        )?;
+            };
+            // It reads the id high-water mark first, which over PostgreSQL
+            // waits for the database.
+            tokio::task::spawn_blocking(move || {
+                writer::Writer::start(db, keys, generation, options)
+            })
+            .await
+            .map_err(|e| StoreError::Io(format!("starting the writer: {e}")))??
+        };
         let store = Self {
             db,
             keys,

@@ -67,6 +67,32 @@ pub const COMPLIANCE_VENDORS: TableDefinition<(u128, u128), &[u8]> =
 pub const COMPLIANCE_REVIEWS: TableDefinition<(u128, u128), &[u8]> =
     TableDefinition::new("compliance_reviews");
 
+/// The name of every table above; PostgreSQL's schema creates each.
+pub const ALL: &[&str] = &[
+    "meta",
+    "projects",
+    "checklists",
+    "tasks",
+    "journal",
+    "users",
+    "user_emails",
+    "sessions",
+    "tokens",
+    "token_hashes",
+    "audit",
+    "assessments",
+    "templates",
+    "idempotency",
+    "north_stars",
+    "north_star_rows",
+    "stakeholders",
+    "compliance",
+    "compliance_inventory",
+    "compliance_triggers",
+    "compliance_vendors",
+    "compliance_reviews",
+];
+
 /// Every planning table, in backup order.
 pub const PLANNING: &[TableDefinition<'static, (u128, u128), &'static [u8]>] = &[
     NORTH_STARS,
@@ -176,4 +202,22 @@ pub mod meta_key {
         LAST_BACKUP,
         SNAPSHOT_AT,
     ];
+}
+
+#[cfg(test)]
+mod all_tests {
+    #[test]
+    fn every_table_definition_is_named_in_all() {
+        let source = include_str!("tables.rs");
+        let defined: Vec<&str> = source
+            .split("TableDefinition::new(\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap())
+            .collect();
+        let mut all = super::ALL.to_vec();
+        let mut defined_sorted = defined.clone();
+        all.sort();
+        defined_sorted.sort();
+        assert_eq!(all, defined_sorted);
+    }
 }

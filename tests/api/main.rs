@@ -24,6 +24,7 @@ mod logs;
 mod metrics;
 mod openapi;
 mod persistence;
+mod pg_engine;
 mod planning;
 mod projects;
 mod readiness;

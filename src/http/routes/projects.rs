@@ -64,7 +64,7 @@ async fn list_all(
     let max = req
         .app_data::<Contract>()
         .map_or(u64::MAX, |c| c.unpaged_list_max);
-    let generation = store.generation();
+    let generation = store.fresh_generation().await?;
     let count = store.blocking(|s| s.project_count()).await?;
     if count > max {
         return Err(too_many(count, max));

@@ -14,6 +14,7 @@
 //! they cannot tell.
 
 pub mod pg;
+pub mod schema;
 
 use super::error::StoreError;
 use redb::{Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value};

@@ -22,11 +22,12 @@ use super::{ByteBounds, Guard, OrderedKey, Row};
 use crate::store::error::{Outage, StoreError};
 use deadpool_postgres::{Object, Pool};
 use redb::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::marker::PhantomData;
 use std::ops::Bound;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::types::ToSql;
 
 /// The advisory lock every instance's writer holds while it writes.
@@ -43,6 +44,9 @@ pub const TABLE_PREFIX: &str = "lp_";
 pub struct PgDb {
     pool: Pool,
     runtime: tokio::runtime::Handle,
+    /// The highest store generation this instance has seen: committed by
+    /// its own writer or read from `lp_generation`.
+    seen: AtomicU64,
 }
 
 impl PgDb {
@@ -51,7 +55,34 @@ impl PgDb {
         Self {
             pool,
             runtime: tokio::runtime::Handle::current(),
+            seen: AtomicU64::new(0),
         }
+    }
+
+    /// The store's generation as of now, across every instance: one small
+    /// query, so a write answered by another instance is never hidden by
+    /// this one's cache.
+    pub async fn generation(&self) -> Result<u64, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let statement = client
+            .prepare_cached("SELECT g FROM lp_generation WHERE id = 1")
+            .await
+            .map_err(db_error)?;
+        let g: i64 = client
+            .query_one(&statement, &[])
+            .await
+            .map_err(db_error)?
+            .get(0);
+        Ok(self.saw(g as u64))
+    }
+
+    /// The highest generation seen so far, without asking the database.
+    pub fn seen(&self) -> u64 {
+        self.seen.load(Ordering::Acquire)
+    }
+
+    fn saw(&self, g: u64) -> u64 {
+        self.seen.fetch_max(g, Ordering::AcqRel).max(g)
     }
 
     pub fn pool(&self) -> &Pool {
@@ -90,6 +121,7 @@ impl PgDb {
                 client: Some(client),
             },
             pending: RefCell::default(),
+            dirty: Cell::new(false),
         })
     }
 }
@@ -173,6 +205,8 @@ type Pending = BTreeMap<String, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 pub struct WriteTx {
     conn: Conn,
     pending: RefCell<Pending>,
+    /// Whether it changed anything, so its commit bumps the generation.
+    dirty: Cell<bool>,
 }
 
 impl WriteTx {
@@ -221,7 +255,21 @@ impl WriteTx {
 
     pub(super) fn commit(self) -> Result<(), StoreError> {
         self.flush()?;
-        self.conn.finish("COMMIT")
+        let generation = if self.dirty.get() {
+            let rows = self.conn.query(
+                "UPDATE lp_generation SET g = g + 1 WHERE id = 1 RETURNING g",
+                &[],
+            )?;
+            rows.first().map(|row| row.get::<_, i64>(0) as u64)
+        } else {
+            None
+        };
+        let db = Arc::clone(&self.conn.db);
+        self.conn.finish("COMMIT")?;
+        if let Some(g) = generation {
+            db.saw(g);
+        }
+        Ok(())
     }
 
     pub(super) fn abort(self) -> Result<(), StoreError> {
@@ -231,6 +279,7 @@ impl WriteTx {
     /// Removes every row of the table `name`.
     pub(super) fn clear(&self, name: &str) -> Result<(), StoreError> {
         let table = sql_name(name);
+        self.dirty.set(true);
         self.pending.borrow_mut().remove(&table);
         self.conn.execute(&format!("DELETE FROM {table}"), &[])?;
         Ok(())
@@ -300,6 +349,7 @@ impl<'t, K: OrderedKey, V: Value + 'static> Table<'t, K, V> {
         let Side::Write(tx) = &self.side else {
             return Err(super::read_only());
         };
+        tx.dirty.set(true);
         tx.pending
             .borrow_mut()
             .entry(self.name.clone())
@@ -471,7 +521,7 @@ fn sql_name(name: &str) -> String {
 }
 
 /// A failure to get a connection: the database is unreachable.
-fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+pub(super) fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable(Outage::Failed(
         format!("cannot reach the PostgreSQL database: {e}").into(),
     ))

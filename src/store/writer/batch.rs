@@ -125,6 +125,11 @@ impl Loop<'_> {
         let db = self.slot.get().map_err(failed)?;
         let mut tx = db.begin_write().map_err(failed)?;
         tx.set_quick_repair(self.options.quick_repair);
+        if db.postgres().is_some() {
+            // Other instances write too; this one holds the write lock now.
+            self.ids.catch_up(&tx).map_err(failed)?;
+            same_key(&tx, ring).map_err(|why| CommitFailed { why, down: false })?;
+        }
         let before = self.ids.last;
         let mut poisoned: Option<Option<Outage>> = None;
         {
@@ -172,6 +177,28 @@ impl Loop<'_> {
         if let Some(outage) = met {
             self.enter_outage(outage);
         }
+    }
+}
+
+/// Refuses to write when the store's data key is no longer the one this
+/// instance holds (another instance rotated it): what it sealed now could
+/// not be opened by the others.
+fn same_key(tx: &crate::store::engine::WriteTx, ring: &Keyring) -> Result<(), Outage> {
+    use crate::store::tables::{META, meta_key};
+    let stored = (|| -> Result<Option<String>, StoreError> {
+        let meta = tx.open_table(META)?;
+        let fingerprint = meta.get(meta_key::DATA_KEY_FINGERPRINT)?;
+        Ok(fingerprint.map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+    })()
+    .map_err(|e| Outage::Failed(e.to_string().into()))?;
+    match stored {
+        Some(stored) if stored != ring.current().fingerprint() => Err(Outage::Failed(
+            format!(
+                "the store's data key is now {stored}, rotated by another instance; restart this instance to load it"
+            )
+            .into(),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -25,6 +25,20 @@ impl IdMinter {
         Ok(Self { last })
     }
 
+    /// Takes in what other instances on the same database minted since:
+    /// ids stay increasing across every writer of the store.
+    pub(super) fn catch_up(&mut self, tx: &WriteTx) -> Result<(), StoreError> {
+        let meta = tx.open_table(META)?;
+        if let Some(stored) = meta
+            .get(meta_key::ID_HIGH_WATER)?
+            .and_then(|v| <[u8; 16]>::try_from(v.value()).ok())
+            .map(u128::from_be_bytes)
+        {
+            self.last = self.last.max(stored);
+        }
+        Ok(())
+    }
+
     pub(super) fn mint(&mut self) -> u128 {
         let candidate = Uuid::now_v7().as_u128();
         self.last = candidate.max(self.last + 1);

@@ -192,6 +192,10 @@ impl Writer {
             let poisoned = match &result {
                 Err(StoreError::Corrupt(_)) => Some(None),
                 Err(e @ StoreError::Storage(_)) => Some(e.outage()),
+                // PostgreSQL aborts a transaction at its first error, and a
+                // lost connection is an outage.
+                Err(StoreError::Database(_)) => Some(None),
+                Err(e @ StoreError::Unavailable(_)) => Some(e.outage()),
                 _ => None,
             };
             let reply: Reply = Box::new(move |committed| {
