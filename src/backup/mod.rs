@@ -11,6 +11,7 @@
 //! Taking a backup lives here; checking one in `verify`, and putting one
 //! back in `restore`.
 
+mod copy;
 pub mod format;
 mod restore;
 pub mod tables;
@@ -21,8 +22,9 @@ use crate::domain::{now_millis, rfc3339};
 use crate::store::engine::Db;
 use crate::store::tables::{META, meta_key};
 use crate::store::{self, StoreError, migrations};
+pub use copy::{CopyReport, copy};
 use format::{FormatError, Manifest, Written};
-pub use restore::{RestoreOptions, RestoreReport, restore};
+pub use restore::{RestoreOptions, RestoreReport, restore, restore_into};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,7 +163,14 @@ pub fn snapshot(
             }
         };
         for (id, _, shape) in tables::BACKED_UP {
-            tables::dump(&tx, *id, *shape, frames, &mut tick).map_err(std::io::Error::other)?;
+            tables::dump(&tx, *shape, &mut |key, value| {
+                frames
+                    .push(*id, key, value)
+                    .map_err(|e| StoreError::Io(format!("writing the backup: {e}")))?;
+                tick();
+                Ok(())
+            })
+            .map_err(std::io::Error::other)?;
         }
         progress(total, total);
         Ok(())

@@ -6,6 +6,7 @@ use super::format::{self, Backup};
 use super::{Authenticity, BackupError, Verified, io, tables, utc_stamp, verify};
 use crate::crypto::Identity;
 use crate::domain::rfc3339;
+use crate::store::engine::Db;
 use crate::store::tables::{META, meta_key};
 use crate::store::{self, StoreError, accounts, keys, migrations};
 use serde::Serialize;
@@ -157,13 +158,23 @@ fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<
         path,
         16 * 1024 * 1024,
     )?));
-    let mut loader = tables::Loader::new(&db);
+    load(&db, tables::Loader::new(&db), opened, identity)
+}
+
+/// Loads every frame through `loader`, checks the data key opens, migrates
+/// the store forward if the backup is older and records the snapshot's time.
+fn load(
+    db: &Db,
+    mut loader: tables::Loader<'_>,
+    opened: &Backup<'_>,
+    identity: &Identity,
+) -> Result<(), BackupError> {
     opened.frames(|frame| loader.push(&frame).map_err(BackupError::from))?;
     loader.finish()?;
-    let (info, wrapped) = keys::read(&db)?
+    let (info, wrapped) = keys::read(db)?
         .ok_or_else(|| BackupError::Invalid("the backup holds no data key".into()))?;
     let ring = keys::unlock(&info, &wrapped, identity)?;
-    migrations::run(&db, &ring)?;
+    migrations::run(db, &ring)?;
     // Replaying the journal to a time before the snapshot would mix states.
     if let Ok(at) = rfc3339::parse(&opened.manifest.created_at) {
         let tx = db.begin_write()?;
@@ -180,4 +191,45 @@ fn build_store(path: &Path, opened: &Backup<'_>, identity: &Identity) -> Result<
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Restores a verified, authentic backup into a PostgreSQL database (named
+/// `shown` in the report, its password masked): an empty one, or with
+/// `force` one that holds a store, replaced in one transaction so the
+/// previous data stays until the new data is committed. Every instance on
+/// the database should be stopped first, as for a file.
+pub fn restore_into(
+    db: &Db,
+    shown: &str,
+    backup: &Path,
+    decrypt_with: Option<&Identity>,
+    identity: &Identity,
+    options: RestoreOptions,
+) -> Result<RestoreReport, BackupError> {
+    let (verified, opened) = verify(backup, decrypt_with, Some(identity))?;
+    if verified.authenticity == Authenticity::Unsigned && !options.accept_unsigned {
+        return Err(BackupError::Unsigned);
+    }
+    let counts = store::read_counts_of(db)?;
+    let replacing = counts.values().any(|&n| n > 0).then_some(counts);
+    let mut report = RestoreReport {
+        verified,
+        store: PathBuf::from(shown),
+        replacing,
+        kept_as: None,
+        migrated_from: None,
+        dry_run: options.dry_run,
+    };
+    if options.dry_run {
+        return Ok(report);
+    }
+    if report.replacing.is_some() && !options.force {
+        return Err(BackupError::WouldReplace(report.store.clone()));
+    }
+    load(db, tables::Loader::replacing(db), &opened, identity)?;
+    let schema = opened.manifest.schema_version;
+    if schema < migrations::latest_version() {
+        report.migrated_from = Some(schema);
+    }
+    Ok(report)
 }

@@ -2,7 +2,7 @@
 //!
 //! Sessions are left out on purpose: after a restore everyone signs in again.
 
-use super::format::{Frame, Frames};
+use super::format::Frame;
 use crate::store::StoreError;
 use crate::store::engine::{Db, ReadTx, WriteTx};
 use crate::store::tables::{
@@ -90,51 +90,37 @@ pub fn count(tx: &ReadTx, shape: Shape) -> Result<u64, StoreError> {
     })
 }
 
-/// Writes every row of one table as frames, calling `tick` per row.
+/// Hands every row of one table to `each` as the bytes a backup frame
+/// carries (keys big-endian), in key order.
 pub fn dump(
     tx: &ReadTx,
-    id: u8,
     shape: Shape,
-    frames: &mut Frames<'_>,
-    tick: &mut dyn FnMut(),
+    each: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let io = |e: std::io::Error| StoreError::Io(format!("writing the backup: {e}"));
     match shape {
         Shape::Named(def) => {
             for row in open_or_skip!(tx, def, ()).iter()? {
                 let (k, v) = row?;
-                frames
-                    .push(id, k.value().as_bytes(), v.value())
-                    .map_err(io)?;
-                tick();
+                each(k.value().as_bytes(), v.value())?;
             }
         }
         Shape::Id(def) => {
             for row in open_or_skip!(tx, def, ()).iter()? {
                 let (k, v) = row?;
-                frames
-                    .push(id, &k.value().to_be_bytes(), v.value())
-                    .map_err(io)?;
-                tick();
+                each(&k.value().to_be_bytes(), v.value())?;
             }
         }
         Shape::Pair(def) => {
             for row in open_or_skip!(tx, def, ()).iter()? {
                 let (k, v) = row?;
                 let (a, b) = k.value();
-                frames
-                    .push(id, &[a.to_be_bytes(), b.to_be_bytes()].concat(), v.value())
-                    .map_err(io)?;
-                tick();
+                each(&[a.to_be_bytes(), b.to_be_bytes()].concat(), v.value())?;
             }
         }
         Shape::Index(def) => {
             for row in open_or_skip!(tx, def, ()).iter()? {
                 let (k, v) = row?;
-                frames
-                    .push(id, k.value(), &v.value().to_be_bytes())
-                    .map_err(io)?;
-                tick();
+                each(k.value(), &v.value().to_be_bytes())?;
             }
         }
     }
@@ -164,15 +150,21 @@ fn id_of(bytes: &[u8]) -> u128 {
     u128::from_be_bytes(bytes[..16].try_into().expect("checked"))
 }
 
-/// Writes streamed frames into a new store: rows are gathered in runs of
-/// one table (at most [`RUN`]) and committed every [`COMMIT_EVERY`] rows, so
-/// a restore's memory stays small whatever the backup holds. The store is
-/// built beside the live one and only swapped in when whole, so the
-/// intermediate commits are never seen.
+/// Writes streamed frames into a store: rows are gathered in runs of one
+/// table (at most [`RUN`]), so memory stays small whatever the backup holds.
+///
+/// Into a new store file ([`Loader::new`]) it commits every
+/// [`COMMIT_EVERY`] rows: the file is built beside the live one and only
+/// swapped in when whole, so the intermediate commits are never seen. Into
+/// a store in use ([`Loader::replacing`], a PostgreSQL database) it clears
+/// every backed-up table and loads in one transaction, so the previous data
+/// stays until the new data is committed.
 pub struct Loader<'d> {
     db: &'d Db,
     run: Vec<(u8, Vec<u8>, Vec<u8>)>,
     since_commit: usize,
+    commit_every: usize,
+    clear_first: bool,
     tx: Option<WriteTx>,
 }
 
@@ -185,7 +177,18 @@ impl<'d> Loader<'d> {
             db,
             run: Vec::with_capacity(RUN),
             since_commit: 0,
+            commit_every: COMMIT_EVERY,
+            clear_first: false,
             tx: None,
+        }
+    }
+
+    /// Replaces what `db` holds, in one transaction.
+    pub fn replacing(db: &'d Db) -> Self {
+        Self {
+            commit_every: usize::MAX,
+            clear_first: true,
+            ..Self::new(db)
         }
     }
 
@@ -218,7 +221,18 @@ impl<'d> Loader<'d> {
 
     fn transaction(&mut self) -> Result<&WriteTx, StoreError> {
         if self.tx.is_none() {
-            self.tx = Some(self.db.begin_write()?);
+            let tx = self.db.begin_write()?;
+            if std::mem::take(&mut self.clear_first) {
+                for (_, _, shape) in BACKED_UP {
+                    match *shape {
+                        Shape::Named(def) => tx.clear_table(def)?,
+                        Shape::Id(def) => tx.clear_table(def)?,
+                        Shape::Pair(def) => tx.clear_table(def)?,
+                        Shape::Index(def) => tx.clear_table(def)?,
+                    }
+                }
+            }
+            self.tx = Some(tx);
         }
         Ok(self.tx.as_ref().expect("set above"))
     }
@@ -265,7 +279,7 @@ impl<'d> Loader<'d> {
         self.since_commit += rows.len();
         self.run = rows;
         self.run.clear();
-        if self.since_commit >= COMMIT_EVERY {
+        if self.since_commit >= self.commit_every {
             self.since_commit = 0;
             self.tx.take().expect("opened above").commit()?;
         }

@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 
 /// Row counts per table of a store no server holds, read without writing.
 pub fn read_counts(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
-    let db = open_read_only(path)?;
+    read_counts_of(&open_read_only(path)?)
+}
+
+/// Row counts of the projects, checklists and tasks of `db`.
+pub fn read_counts_of(db: &Db) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
     let tx = db.begin_read()?;
     let mut counts = std::collections::BTreeMap::new();
     counts.insert(
