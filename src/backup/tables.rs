@@ -90,13 +90,12 @@ pub fn count(tx: &ReadTx, shape: Shape) -> Result<u64, StoreError> {
     })
 }
 
+/// Takes one row's key and value bytes.
+pub type RowSink<'s> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 's;
+
 /// Hands every row of one table to `each` as the bytes a backup frame
 /// carries (keys big-endian), in key order.
-pub fn dump(
-    tx: &ReadTx,
-    shape: Shape,
-    each: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+pub fn dump(tx: &ReadTx, shape: Shape, each: &mut RowSink<'_>) -> Result<(), StoreError> {
     match shape {
         Shape::Named(def) => {
             for row in open_or_skip!(tx, def, ()).iter()? {
