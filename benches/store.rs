@@ -65,6 +65,7 @@ async fn writes(writers: usize, total: usize, notes: bool) {
         cache_bytes: 16 << 20,
         quick_repair: true,
         demo_data: false,
+        postgres: None,
     })
     .await
     .unwrap();
