@@ -13,6 +13,7 @@
 //! layer, the command line and the backups use; which engine runs under it
 //! they cannot tell.
 
+pub mod login;
 pub mod pg;
 pub mod schema;
 

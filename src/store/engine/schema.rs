@@ -18,11 +18,18 @@ pub struct SqlMigration {
 }
 
 /// Every step, in order. Append only: a released file never changes.
-pub const SQL_MIGRATIONS: &[SqlMigration] = &[SqlMigration {
-    version: 1,
-    name: "the store's tables and the generation counter",
-    sql: include_str!("sql/0001_store_tables.sql"),
-}];
+pub const SQL_MIGRATIONS: &[SqlMigration] = &[
+    SqlMigration {
+        version: 1,
+        name: "the store's tables and the generation counter",
+        sql: include_str!("sql/0001_store_tables.sql"),
+    },
+    SqlMigration {
+        version: 2,
+        name: "sign-in limits shared by every instance",
+        sql: include_str!("sql/0002_login_limits.sql"),
+    },
+];
 
 /// The advisory lock held while the schema changes.
 const SCHEMA_LOCK: i64 = 0x4c61_756e_6368_5363; // "LaunchSc"
