@@ -17,6 +17,7 @@ mod full_disk;
 mod helpers;
 mod http_basics;
 mod logs;
+mod methods;
 mod metrics;
 mod openapi;
 mod persistence;

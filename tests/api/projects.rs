@@ -141,7 +141,10 @@ async fn patching_a_project_changes_only_the_fields_sent_and_null_clears() {
     assert_eq!(renamed["name"], "Renamed");
     assert_eq!(renamed["description"], "Keep me");
     assert_eq!(renamed["ownerEmail"], "a@example.com");
-    assert!(cleared.get("ownerEmail").is_none(), "null clears: {cleared}");
+    assert!(
+        cleared.get("ownerEmail").is_none(),
+        "null clears: {cleared}"
+    );
     assert_eq!(cleared["name"], "Renamed");
     assert_eq!(cleared["createdAt"], created["createdAt"]);
     assert!(cleared["updatedAt"].as_str().unwrap() >= created["updatedAt"].as_str().unwrap());

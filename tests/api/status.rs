@@ -89,10 +89,7 @@ async fn backup_status_reports_no_backup_as_stale_when_a_policy_is_set() {
 
     assert_eq!(response.status(), StatusCode::OK);
     let status: Value = response.json().await.unwrap();
-    assert_eq!(
-        status,
-        json!({ "maxAgeHours": 26, "fresh": false })
-    );
+    assert_eq!(status, json!({ "maxAgeHours": 26, "fresh": false }));
 }
 
 #[tokio::test]

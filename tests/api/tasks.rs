@@ -85,7 +85,10 @@ async fn patching_a_task_changes_only_the_fields_sent_and_null_clears() {
         .unwrap();
 
     assert_eq!(body["title"], "Renamed");
-    assert!(body.get("dueDate").is_none(), "null clears and is then omitted: {body}");
+    assert!(
+        body.get("dueDate").is_none(),
+        "null clears and is then omitted: {body}"
+    );
     assert_eq!(body["notes"], "n");
     assert_eq!(body["status"], "pending");
 }

@@ -37,7 +37,10 @@ pub struct TokenInfo {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(serialize_with = "optional_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "optional_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_used_at: Option<Millis>,
 }
 
