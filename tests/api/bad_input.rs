@@ -62,12 +62,7 @@ async fn a_wrong_type_is_a_400_naming_the_field() {
     let body = refused(&app, JSON, br#"{"name": 42}"#, StatusCode::BAD_REQUEST).await;
 
     assert_eq!(error_fields(&body), ["name"]);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("expected a string")
-    );
+    assert_eq!(body["errors"][0]["message"], "must be a string");
 }
 
 #[tokio::test]
@@ -206,12 +201,7 @@ async fn a_duplicate_key_is_a_400_naming_it() {
     .await;
 
     assert_eq!(error_fields(&body), ["name"]);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("duplicate")
-    );
+    assert_eq!(body["errors"][0]["message"], "is given more than once");
 }
 
 #[tokio::test]

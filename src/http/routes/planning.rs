@@ -12,7 +12,7 @@ use crate::domain::planning::{AlignmentRow, NorthStar, PlanKind, Stakeholder};
 use crate::domain::{Millis, ProjectId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
-use crate::http::extract::{JsonBody, parse_json, path_id};
+use crate::http::extract::{JsonBody, parse_json, path_id, reworded};
 use crate::store::Store;
 use crate::store::planning::{Checked, Planning, Row};
 use actix_web::http::header::LOCATION;
@@ -51,8 +51,14 @@ pub(super) fn views<K: PlanKind + ToSchema>(rows: Vec<Row<K>>) -> Vec<RowView<K>
     rows.into_iter().map(RowView::from).collect()
 }
 
+/// Every problem of a row, serde's own (a merged patch read back) reworded.
 fn invalid(problems: Vec<crate::domain::FieldProblem>) -> ApiError {
-    ApiError::Validation(problems.into_iter().map(FieldError::from).collect())
+    ApiError::Validation(
+        problems
+            .into_iter()
+            .map(|p| reworded(&p.field, &p.message))
+            .collect(),
+    )
 }
 
 pub(super) fn accepted<T>(checked: Checked<T>) -> Result<T, ApiError> {
