@@ -369,7 +369,10 @@ fn one_offs(doc: &mut Value) {
 
     // A checklist needs a name unless it copies a template's.
     let create = &mut schemas["CreateChecklist"];
-    create["anyOf"] = json!([{ "required": ["name"] }, { "required": ["template"] }]);
+    create["anyOf"] = json!([
+        { "required": ["name"], "properties": { "name": { "type": "string" } } },
+        { "required": ["template"], "properties": { "template": { "type": "string" } } },
+    ]);
     let description = create["properties"]["template"]["description"].clone();
     create["properties"]["template"] = optional_template;
     create["properties"]["template"]["description"] = description;
