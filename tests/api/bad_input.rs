@@ -341,3 +341,28 @@ async fn several_bad_path_ids_are_all_named() {
         ["projectId", "checklistId", "taskId"]
     );
 }
+
+#[tokio::test]
+async fn a_missing_field_or_an_unknown_value_says_what_the_field_must_be() {
+    let app = spawn_app().await;
+    let project = app.create_project("Regulated").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let triggers = format!("/api/v1/projects/{project}/compliance/triggers");
+
+    let missing = app.post_json(&triggers, &serde_json::json!({})).await;
+    let unknown = app
+        .post_json(&triggers, &serde_json::json!({ "standard": "" }))
+        .await;
+
+    let missing = problem(missing, StatusCode::BAD_REQUEST).await;
+    let unknown = problem(unknown, StatusCode::BAD_REQUEST).await;
+    assert_eq!(missing["errors"][0]["field"], "standard");
+    assert_eq!(missing["errors"][0]["message"], "is required");
+    assert_eq!(unknown["errors"][0]["field"], "standard");
+    assert_eq!(
+        unknown["errors"][0]["message"],
+        "must be one of: gdpr, hipaa, pci-dss, ferpa, coppa, other"
+    );
+}
