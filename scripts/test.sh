@@ -3,8 +3,9 @@
 # formatter check, clippy with warnings as errors, the dependency policy
 # (licences, bans, sources, RustSec advisories), the deployment checks
 # (scripts, monitoring assets, systemd units, install.sh and the .deb, the
-# release artifacts, upgrade.sh and its rollback), every test, and the
-# browser tests of the UI.
+# release artifacts, upgrade.sh and its rollback), the API contract
+# (schemathesis against the OpenAPI document), every test, and the browser
+# tests of the UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 command -v promtool >/dev/null || need_apt+=(prometheus)
+# The contract check installs schemathesis from PyPI into a virtualenv.
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 # The browser tests drive Debian's Chromium with playwright-core from npm.
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
@@ -81,6 +85,9 @@ scripts/check-release.sh target/debug/launchpad
 
 log "upgrade.sh in a scratch root: a good build, broken builds rolled back"
 scripts/check-upgrade.sh target/debug/launchpad
+
+log "contract: schemathesis against a real server and its OpenAPI document"
+scripts/check-contract.sh target/debug/launchpad
 
 log "cargo test"
 results="$(mktemp)"

@@ -25,7 +25,7 @@ pub use ids::{AssessmentId, ChecklistId, ProjectId, TaskId, TemplateId, TokenId,
 pub use project::{Description, OwnerEmail, Project, ProjectName};
 pub use scorecard::Level;
 pub use task::{DueDate, Task, TaskNotes, TaskStatus, TaskTitle};
-pub use text::{FieldProblem, Problems, TextError};
+pub use text::{FieldProblem, Lines, Problems, TextError, WHITE_SPACE, schema_pattern};
 pub use user::{NewUser, Password, Role, TokenName, UserEmail};
 pub use version::{Expected, Version};
 
@@ -37,6 +37,46 @@ pub type Millis = i64;
 pub fn now_millis() -> Millis {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// Serde helpers for a field that must be a JSON object. Derived structs
+/// also accept an array of their fields in order, which no client means to
+/// send; these refuse it and keep the path of an error inside the object.
+pub mod object {
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{DeserializeOwned, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use std::marker::PhantomData;
+
+    struct Object<T>(T);
+
+    impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Only<T>(PhantomData<T>);
+            impl<'de, T: DeserializeOwned> Visitor<'de> for Only<T> {
+                type Value = Object<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                    T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+                }
+            }
+            d.deserialize_map(Only(PhantomData))
+        }
+    }
+
+    /// An optional object: absent or `null` is `None`.
+    pub fn optional<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<Object<T>>::deserialize(d).map(|o| o.map(|Object(t)| t))
+    }
+
+    /// A list of objects.
+    pub fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+        Vec::<Object<T>>::deserialize(d).map(|v| v.into_iter().map(|Object(t)| t).collect())
+    }
 }
 
 /// Serde helpers that render [`Millis`] as RFC 3339 UTC text.

@@ -76,8 +76,8 @@ impl Problems {
 }
 
 /// Whether line breaks and tabs are allowed (free text) or not (single-line names).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lines {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
     Single,
     Multi,
 }
@@ -109,6 +109,42 @@ impl Bounds {
         }
         Ok(trimmed.to_owned())
     }
+}
+
+/// What `str::trim` removes: Unicode White_Space, spelled out so that every
+/// regex dialect (ECMA-262, Python, Rust) reads it the same way; `\s`
+/// differs between them.
+pub const WHITE_SPACE: &str =
+    r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// `char::is_control`: the Cc category.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+/// Cc less tab, line feed and carriage return, which free text may hold.
+const CONTROL_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
+/// The JSON Schema `pattern` (ECMA-262, anchored) that accepts exactly what
+/// [`Bounds::parse`] accepts: any surrounding white space, then `min` to
+/// `max` characters that start and end with something else, with no control
+/// characters (free text may break lines and hold tabs).
+pub fn schema_pattern(min: usize, max: usize, lines: Lines) -> String {
+    let space = format!("[{WHITE_SPACE}]*");
+    let edge = format!("[^{WHITE_SPACE}{CONTROL}]");
+    let inner = match lines {
+        Lines::Single => format!("[^{CONTROL}]"),
+        Lines::Multi => format!("[^{CONTROL_BUT_LINE_BREAKS}]"),
+    };
+    // The trimmed text: empty, one edge character, or two around the rest.
+    let mut forms = Vec::new();
+    if min == 0 {
+        forms.push(String::new());
+    }
+    if min <= 1 && max >= 1 {
+        forms.push(edge.clone());
+    }
+    if max >= 2 {
+        let low = min.saturating_sub(2);
+        forms.push(format!("{edge}{inner}{{{low},{}}}{edge}", max - 2));
+    }
+    format!("^{space}(?:{}){space}$", forms.join("|"))
 }
 
 /// Declares a validated text newtype: private field, one fallible
@@ -249,6 +285,27 @@ mod tests {
         assert_eq!(NOTES.parse("a\nb\tc").unwrap(), "a\nb\tc");
         assert_eq!(NOTES.parse("a\u{0}b"), Err(TextError::ControlCharacter));
         assert_eq!(NOTES.parse("a\u{1b}b"), Err(TextError::ControlCharacter));
+    }
+
+    #[test]
+    fn the_schema_pattern_spells_out_the_trimmed_bounds() {
+        let name = schema_pattern(3, 50, Lines::Single);
+        assert!(name.starts_with("^[\\t-\\r "), "{name}");
+        assert!(name.contains("]{1,48}["), "{name}");
+        assert!(!name.contains('|'), "a name cannot be empty: {name}");
+
+        let optional = schema_pattern(0, 280, Lines::Multi);
+        assert!(optional.contains("(?:|["), "may be empty: {optional}");
+        assert!(
+            optional.contains("\\u000e-"),
+            "keeps line breaks: {optional}"
+        );
+
+        let short = schema_pattern(1, 1, Lines::Single);
+        assert!(
+            !short.contains('{'),
+            "one character, no repetition: {short}"
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub struct CreateProject {
     #[schema(min_length = 3, max_length = 50, example = "Checkout service")]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 280)]
+    #[schema(max_length = 280, extensions(("x-multiline" = json!(true))))]
     pub description: Option<String>,
     #[serde(default)]
     #[schema(format = Email)]
@@ -121,11 +121,12 @@ impl TryFrom<CreateProject> for NewProject {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateProject {
+    /// May be changed, not cleared.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 50)]
+    #[schema(value_type = String, min_length = 3, max_length = 50)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 280)]
+    #[schema(value_type = Option<String>, max_length = 280, extensions(("x-multiline" = json!(true))))]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, format = Email)]
@@ -190,7 +191,7 @@ pub struct CreateTask {
     #[schema(min_length = 3, max_length = 120, example = "Add a /ready endpoint")]
     pub title: String,
     #[serde(default)]
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, extensions(("x-multiline" = json!(true))))]
     pub notes: Option<String>,
     #[serde(default)]
     #[schema(format = Date, example = "2026-12-31")]
@@ -226,14 +227,16 @@ impl TryFrom<CreateTask> for NewTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateTask {
+    /// May be changed, not cleared.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<TaskStatus>)]
+    #[schema(value_type = TaskStatus)]
     pub status: Option<Option<String>>,
+    /// May be changed, not cleared.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 120)]
+    #[schema(value_type = String, min_length = 3, max_length = 120)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 4000)]
+    #[schema(value_type = Option<String>, max_length = 4000, extensions(("x-multiline" = json!(true))))]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -241,8 +244,9 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Pillar>)]
     pub pillar: Option<Option<String>>,
+    /// May be changed, not cleared.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub required: Option<Option<bool>>,
 }
 

@@ -7,7 +7,9 @@
 
 use crate::store::{Missing, StoreError};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{
+    ALLOW, CONTENT_TYPE, ETAG, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,17 +52,27 @@ pub struct Problem {
 
 impl Problem {
     /// A problem for a bare status, used when something other than an
-    /// [`ApiError`] answered (an unmatched method, say).
+    /// [`ApiError`] answered (actix itself, say). Its type is a LaunchPad
+    /// one like every other problem's, named after the status.
     pub fn for_status(status: StatusCode) -> Self {
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
-        let detail = match status {
-            StatusCode::METHOD_NOT_ALLOWED => "this route does not accept that method".to_owned(),
-            StatusCode::NOT_FOUND => "no such route; the API lives under /api/v1".to_owned(),
-            s if s.is_server_error() => "the server could not complete the request".to_owned(),
-            _ => title.to_lowercase(),
+        let (kind, detail) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method-not-allowed".to_owned(),
+                "this path does not accept that method".to_owned(),
+            ),
+            StatusCode::NOT_FOUND => (
+                "no-route".to_owned(),
+                "no such route; the API lives under /api/v1".to_owned(),
+            ),
+            s if s.is_server_error() => (
+                "internal".to_owned(),
+                "the server could not complete the request".to_owned(),
+            ),
+            _ => (title.to_lowercase().replace(' ', "-"), title.to_lowercase()),
         };
         Self {
-            kind: "about:blank".into(),
+            kind: format!("urn:launchpad:problem:{kind}"),
             title,
             status: status.as_u16(),
             detail,
@@ -83,6 +95,10 @@ pub enum ApiError {
     NotFound(Missing),
     #[error("no such route")]
     NoRoute,
+    /// The path exists but not with this method; `allow` lists the ones it
+    /// has, as the `Allow` header will.
+    #[error("{method} is not allowed; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -144,6 +160,11 @@ impl ApiError {
             }
             Self::NotFound(missing) => Parts::not_found(missing),
             Self::NoRoute => Parts::new("no-route", "No such route", status_detail),
+            Self::MethodNotAllowed { method, allow } => Parts::new(
+                "method-not-allowed",
+                "Method not allowed",
+                format!("this path does not accept {method}; it accepts {allow}"),
+            ),
             Self::PayloadTooLarge { limit } => Parts::new(
                 "payload-too-large",
                 "Payload too large",
@@ -268,6 +289,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -319,6 +341,11 @@ impl ResponseError for ApiError {
                 response
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(1u64));
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    response.headers_mut().insert(ALLOW, value);
+                }
             }
             Self::Unavailable { disk_full } => {
                 let secs = if *disk_full { DISK_FULL_RETRY_SECS } else { 1 };

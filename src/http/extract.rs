@@ -127,14 +127,75 @@ fn field_error(path: &str, e: serde_json::Error) -> ApiError {
             e.line(),
             e.column()
         )),
-        Category::Data => {
-            let field = if path == "." || path.is_empty() {
-                quoted_name(&message).unwrap_or("body").to_owned()
-            } else {
-                path.to_owned()
-            };
-            ApiError::Validation(vec![FieldError::new(field, message)])
+        Category::Data => ApiError::Validation(vec![reworded(path, &message)]),
+    }
+}
+
+/// A serde error at `path` said the way LaunchPad's own messages are: the
+/// field it is about, and what that field must be. A message that names its
+/// own field (unknown, missing or duplicate) is about that field, inside
+/// `path`; one serde did not write (a domain rule's) is kept as it is.
+pub fn reworded(path: &str, message: &str) -> FieldError {
+    let top = path == "." || path.is_empty();
+    let inside = |name: &str| match top {
+        true => name.to_owned(),
+        false if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
+        false => format!("{path}.{name}"),
+    };
+    let here = if top {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    let named = quoted_name(message).unwrap_or_default();
+    if message.starts_with("missing field `") {
+        return FieldError::new(inside(named), "is required");
+    }
+    if message.starts_with("duplicate field `") {
+        return FieldError::new(inside(named), "is given more than once");
+    }
+    if message.starts_with("unknown field `") {
+        let known = match choices(message) {
+            Some(list) => format!("is not a known field; expected one of: {list}"),
+            None => "is not a known field".to_owned(),
+        };
+        return FieldError::new(inside(named), known);
+    }
+    if message.starts_with("unknown variant `") {
+        let allowed = choices(message).unwrap_or_default();
+        return FieldError::new(here, format!("must be one of: {allowed}"));
+    }
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.rsplit_once(", expected ")
+        {
+            let not_null = if got == "null" { ", not null" } else { "" };
+            return FieldError::new(here, format!("must be {}{not_null}", plain(expected)));
         }
+    }
+    FieldError::new(here, message)
+}
+
+/// The list after "expected" in serde's message, without backticks.
+fn choices(message: &str) -> Option<String> {
+    let (_, list) = message.split_once(", expected ")?;
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    Some(list.replace('`', ""))
+}
+
+/// What serde expected, in words.
+fn plain(expected: &str) -> &str {
+    match expected {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => {
+            "a whole number"
+        }
+        "f32" | "f64" | "a JSON number" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "a list",
+        "a map" => "an object",
+        e if e.starts_with("struct ") => "an object",
+        e if e.starts_with("enum ") => "one of the values the schema lists",
+        e => e,
     }
 }
 
@@ -204,6 +265,50 @@ mod tests {
             "name"
         );
         assert_eq!(field_of(parse_json(br#"{"name":42}"#)), "name");
+    }
+
+    fn error_of(result: Result<Body, ApiError>) -> FieldError {
+        match result {
+            Err(ApiError::Validation(errors)) => errors[0].clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serde_messages_are_reworded_to_say_what_the_field_must_be() {
+        let missing = error_of(parse_json(br#"{}"#));
+        let unknown = error_of(parse_json(br#"{"name":"abc","nmae":1}"#));
+        let twice = error_of(parse_json(br#"{"name":"abc","name":"def"}"#));
+        let mistyped = error_of(parse_json(br#"{"name":42}"#));
+        let null = error_of(parse_json(br#"{"name":null}"#));
+
+        assert_eq!(missing.message, "is required");
+        assert_eq!(
+            unknown.message,
+            "is not a known field; expected one of: name"
+        );
+        assert_eq!(twice.message, "is given more than once");
+        assert_eq!(mistyped.message, "must be a string");
+        assert_eq!(null.message, "must be a string, not null");
+    }
+
+    #[test]
+    fn a_message_inside_an_object_names_the_field_by_its_path() {
+        assert_eq!(
+            reworded("scan", "missing field `payments`").field,
+            "scan.payments"
+        );
+        let variant = reworded(
+            "scores[1].pillar",
+            "unknown variant `speed`, expected one of `reliability`, `security`",
+        );
+        assert_eq!(variant.field, "scores[1].pillar");
+        assert_eq!(variant.message, "must be one of: reliability, security");
+        assert_eq!(
+            reworded("dueDate", "must be a calendar date formatted YYYY-MM-DD").message,
+            "must be a calendar date formatted YYYY-MM-DD",
+            "a domain rule's own message is kept"
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct Paging {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// The `cursor` from the previous page's `Link: <…>; rel="next"` header.
+    /// An empty one is refused rather than read as "from the start", which
+    /// would send a client that lost its cursor round the first page again.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
 }
 

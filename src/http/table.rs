@@ -9,6 +9,7 @@
 //! is refused by the access layer rather than served (deny by default).
 
 use super::access::Access;
+use super::error::ApiError;
 use super::routes::compliance::{self, inventory, reviews, triggers, vendors};
 use super::routes::planning::{self, alignment, stakeholders};
 use super::routes::{
@@ -215,7 +216,8 @@ pub fn routes() -> &'static [Route] {
     })
 }
 
-/// Registers every route of the table, one resource per path.
+/// Registers every route of the table, one resource per path. A method the
+/// path has no route for is answered 405 with the path's methods in `Allow`.
 pub fn register(cfg: &mut web::ServiceConfig) {
     let mut patterns: Vec<&str> = Vec::new();
     for route in routes() {
@@ -224,7 +226,17 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         }
     }
     for pattern in patterns {
-        let mut resource = web::resource(pattern);
+        let allow = allowed_methods(pattern);
+        let mut resource =
+            web::resource(pattern).default_service(web::to(move |req: actix_web::HttpRequest| {
+                let allow = allow.clone();
+                async move {
+                    Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed {
+                        method: req.method().to_string(),
+                        allow,
+                    })
+                }
+            }));
         for route in routes().iter().filter(|r| r.pattern == pattern) {
             resource = resource.route((route.build)());
         }
@@ -239,13 +251,24 @@ pub fn replays(pattern: &str) -> bool {
         .any(|r| r.replays && r.method == Method::POST && r.pattern == pattern)
 }
 
+/// The methods the table serves at `pattern`, in its order, as an `Allow`
+/// header lists them.
+pub fn allowed_methods(pattern: &str) -> String {
+    routes()
+        .iter()
+        .filter(|r| r.pattern == pattern)
+        .map(|r| r.method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What the table says a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// The route is in the table with this access.
     Declared(Access),
-    /// The path is in the table, but not with this method: the router
-    /// answers 405.
+    /// The path is in the table, but not with this method: the resource
+    /// answers 405 with the path's methods.
     OtherMethod,
     /// Nothing in the table: the router answers 404 (or the UI does).
     Unknown,

@@ -215,16 +215,22 @@ fn not_modified(headers: &HeaderMap, asset: &Asset) -> bool {
         .any(|t| t == "*" || t.strip_suffix("-gzip").unwrap_or(t) == asset.tag)
 }
 
-/// Serves the UI for GET and HEAD outside `/api`; everything else is the
-/// API's problem+json 404.
+/// Serves the UI for GET and HEAD outside `/api`. Another method on a page
+/// or file the UI has is a 405; anything else, and every path under `/api`
+/// that no route matched, is the API's problem+json 404.
 #[tracing::instrument(skip_all)]
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let api = path == "/api" || path.starts_with("/api/");
-    if api || !matches!(*req.method(), Method::GET | Method::HEAD) {
+    if path == "/api" || path.starts_with("/api/") {
         return Err(ApiError::NoRoute);
     }
     let (asset, cache) = resolve(path).ok_or(ApiError::NoRoute)?;
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: "GET, HEAD".into(),
+        });
+    }
     let gzip = asset.gzip.as_ref().filter(|_| accepts_gzip(req.headers()));
     let etag = match gzip {
         Some(_) => format!("\"{}-gzip\"", asset.tag),

@@ -21,6 +21,7 @@ mod helpers;
 mod http_basics;
 mod idempotency;
 mod logs;
+mod methods;
 mod metrics;
 mod openapi;
 mod persistence;

@@ -1,4 +1,5 @@
-//! The OpenAPI document and the live routes must agree.
+//! The OpenAPI document and the live routes must agree, and the document
+//! must say what the server answers and enforces.
 
 use crate::helpers::spawn_app;
 use serde_json::Value;
@@ -272,4 +273,160 @@ async fn retry_safe_posts_declare_the_idempotency_key_and_changes_declare_if_mat
     let read = op("get", "/api/v1/projects/{projectId}");
     assert!(header(&read, "If-None-Match"), "{read}");
     assert!(read["responses"]["304"].is_object(), "{read}");
+}
+
+/// Every operation with its method and path.
+fn each_operation(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            out.push((method.clone(), path.clone(), operation));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_operation_declares_what_its_kind_of_route_can_answer() {
+    let doc = document().await;
+
+    for (method, path, operation) in each_operation(&doc) {
+        let responses = operation["responses"].as_object().unwrap();
+        let declared = |status: &str| responses.contains_key(status);
+        let mut expected = Vec::new();
+        if operation.get("requestBody").is_some() {
+            expected.extend(["400", "413", "415"]);
+        }
+        if path.contains('{') {
+            expected.extend(["400", "404"]);
+        }
+        if operation.get("security").is_some() {
+            expected.push("401");
+        }
+        if path.starts_with("/api/") {
+            expected.extend(["429", "503"]);
+        }
+        for status in expected {
+            assert!(
+                declared(status),
+                "{method} {path} does not declare {status}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_error_an_operation_declares_is_a_problem() {
+    let doc = document().await;
+
+    for (method, path, operation) in each_operation(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            if !(status.starts_with('4') || status.starts_with('5')) || path == "/ready" {
+                continue;
+            }
+            assert_eq!(
+                response["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{method} {path} {status}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bounded_text_carries_the_trimmed_text_rule_as_a_pattern() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let name = &schemas["CreateProject"]["properties"]["name"];
+    let description = &schemas["CreateProject"]["properties"]["description"];
+
+    let pattern = name["pattern"].as_str().expect("a pattern");
+    assert!(
+        pattern.contains(r"\u0000-\u001f"),
+        "no control characters: {pattern}"
+    );
+    assert!(pattern.contains("{1,48}"), "3–50 after trimming: {pattern}");
+    assert_eq!(name["minLength"], 3);
+    assert!(
+        name.get("maxLength").is_none(),
+        "it would count what is trimmed"
+    );
+    let free = description["pattern"].as_str().unwrap();
+    assert!(
+        free.contains(r"\u000e-"),
+        "free text keeps line breaks: {free}"
+    );
+    // What the server sends is already trimmed.
+    assert_eq!(schemas["Project"]["properties"]["name"]["maxLength"], 50);
+}
+
+#[tokio::test]
+async fn a_patch_names_a_field_and_takes_null_only_where_one_may_be_cleared() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let row_patch = "/api/v1/projects/{projectId}/north-star/rows/{rowId}";
+    let body = &doc["paths"][row_patch]["patch"]["requestBody"]["content"]["application/json"];
+
+    let project = &schemas["UpdateProject"];
+    assert_eq!(project["minProperties"], 1);
+    assert_eq!(project["additionalProperties"], false);
+    assert_eq!(project["properties"]["name"]["type"], "string");
+    assert_eq!(
+        project["properties"]["description"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert_eq!(
+        schemas["UpdateTask"]["properties"]["status"]["$ref"],
+        "#/components/schemas/TaskStatus"
+    );
+    assert_eq!(
+        body["schema"]["$ref"],
+        "#/components/schemas/AlignmentRowPatch"
+    );
+    let row = &schemas["AlignmentRowPatch"];
+    assert_eq!(row["minProperties"], 1);
+    assert!(row.get("required").is_none());
+    assert_eq!(row["properties"]["goal"]["type"], "string");
+    assert_eq!(
+        row["properties"]["risks"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+}
+
+#[tokio::test]
+async fn responses_leave_optional_fields_out_rather_than_null() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+
+    assert_eq!(
+        schemas["Project"]["properties"]["description"]["type"],
+        "string"
+    );
+    assert_eq!(schemas["Task"]["properties"]["notes"]["type"], "string");
+    let row = &schemas["RowView_AlignmentRow"];
+    assert!(row.get("additionalProperties").is_none(), "{row}");
+    for field in ["id", "goal", "risks", "createdAt"] {
+        assert!(
+            row["properties"].get(field).is_some(),
+            "a row shows {field}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn paging_parameters_say_what_the_server_takes() {
+    let doc = document().await;
+    let parameters = doc["paths"]["/api/v1/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let named = |name: &str| {
+        parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+
+    assert_eq!(named("limit")["schema"]["minimum"], 1);
+    assert_eq!(named("limit")["schema"]["maximum"], 200);
+    assert_eq!(named("cursor")["schema"]["format"], "uuid");
 }

@@ -74,7 +74,8 @@ async fn a_checklist_made_from_a_template_copies_its_tasks_and_takes_its_name() 
 }
 
 #[tokio::test]
-async fn a_name_given_with_a_template_wins_and_an_unknown_template_is_refused() {
+async fn a_name_given_with_a_template_wins_a_malformed_template_is_refused_and_a_missing_one_is_not_found()
+ {
     let app = spawn_empty_app().await;
     let project = app.create_project("Templated").await["id"]
         .as_str()
@@ -101,16 +102,18 @@ async fn a_name_given_with_a_template_wins_and_an_unknown_template_is_refused() 
 
     assert_eq!(named["name"], "Week one");
     assert_eq!(named["tasks"].as_array().unwrap().len(), 6);
-    for (response, field) in [
-        (unknown, "template"),
-        (missing_custom, "template"),
-        (neither, "name"),
-    ] {
+    for (response, field) in [(unknown, "template"), (neither, "name")] {
         assert_eq!(
             error_fields(&problem(response, StatusCode::BAD_REQUEST).await),
             [field]
         );
     }
+    // Well formed but not there: the same 404 a path naming it would get.
+    let missing = problem(missing_custom, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        missing["detail"],
+        "template 0190f5a2-7b3c-7def-8abc-0123456789ab does not exist"
+    );
 }
 
 #[tokio::test]

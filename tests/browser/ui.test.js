@@ -596,7 +596,7 @@ describe('the planning tabs', () => {
     await triggers.getByRole('button', { name: 'Add a trigger' }).click();
     await triggers.getByLabel('Why it applies, or not').fill('Not sure yet');
     await triggers.getByRole('button', { name: 'Add trigger' }).click();
-    await assertFieldError(page, triggers.getByLabel('Standard or law'), /standard/);
+    await assertFieldError(page, triggers.getByLabel('Standard or law'), /is required/);
     assert.equal(await triggers.getByLabel('Why it applies, or not').inputValue(), 'Not sure yet');
 
     await tab(page, 'North Star').click();

@@ -102,11 +102,11 @@ pub struct Trigger {
     pub standard: Standard,
     /// Why it applies, or why not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, extensions(("x-multiline" = json!(true))))]
     pub reason: Option<String>,
     /// The controls it requires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, extensions(("x-multiline" = json!(true))))]
     pub controls: Option<String>,
     #[serde(default)]
     pub status: TriggerStatus,
@@ -129,13 +129,13 @@ pub struct Vendor {
     #[schema(min_length = 1, max_length = 100)]
     pub vendor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, extensions(("x-multiline" = json!(true))))]
     pub data_shared: Option<String>,
     /// Whether its compliance (a DPA, SOC 2, …) was verified.
     #[serde(default)]
     pub compliance_verified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, extensions(("x-multiline" = json!(true))))]
     pub actions: Option<String>,
 }
 
@@ -161,7 +161,7 @@ pub struct Review {
     #[schema(max_length = 100)]
     pub reviewer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, extensions(("x-multiline" = json!(true))))]
     pub findings: Option<String>,
 }
 
@@ -181,14 +181,14 @@ impl PlanKind for Review {
 pub struct Scan {
     /// Where your users are and what data you store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, extensions(("x-multiline" = json!(true))))]
     pub users_and_data: Option<String>,
     /// Whether you touch payments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payments: Option<bool>,
     /// Whether you serve a regulated industry (health, education, children…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, extensions(("x-multiline" = json!(true))))]
     pub regulated_industry: Option<String>,
 }
 
@@ -287,7 +287,11 @@ pub struct ComplianceRhythm {
     #[schema(max_length = 100)]
     pub owner: Option<String>,
     /// The scan's answers; a `PUT` that leaves them out keeps them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::domain::object::optional"
+    )]
     pub scan: Option<Scan>,
 }
 

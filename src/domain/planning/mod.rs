@@ -133,7 +133,7 @@ pub struct AlignmentRow {
     pub stakeholders: Option<String>,
     /// Risks and mitigations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, extensions(("x-multiline" = json!(true))))]
     pub risks: Option<String>,
 }
 
@@ -173,11 +173,11 @@ pub struct Stakeholder {
     #[schema(min_length = 1, max_length = 100)]
     pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, extensions(("x-multiline" = json!(true))))]
     pub why_they_care: Option<String>,
     /// What success looks like to them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, extensions(("x-multiline" = json!(true))))]
     pub success: Option<String>,
     /// The communication cadence and channel: "weekly, #launch".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,7 +185,7 @@ pub struct Stakeholder {
     pub cadence: Option<String>,
     /// Risks or open questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, extensions(("x-multiline" = json!(true))))]
     pub risks: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 100)]

@@ -14,7 +14,8 @@ use crate::store::Store;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{LINK, LOCATION};
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 /// One pillar's score as a client sends it.
@@ -23,12 +24,14 @@ use utoipa::ToSchema;
 pub struct ScoreBody {
     pub pillar: Pillar,
     /// 1 nonexistent, 2 nascent, 3 emerging, 4 mature, 5 operationalized.
-    #[schema(minimum = 1, maximum = 5)]
+    #[serde(default, deserialize_with = "whole")]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 5)]
     pub score: Option<i64>,
-    #[schema(minimum = 1, maximum = 5)]
+    #[serde(default, deserialize_with = "whole")]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 5)]
     pub target: Option<i64>,
     /// What the score rests on: tests, dashboards, diffs. Not personal data.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, extensions(("x-multiline" = json!(true))))]
     pub evidence: String,
     /// At most 10 http(s) URLs.
     #[serde(default)]
@@ -43,10 +46,28 @@ pub struct ScoreBody {
     pub next_checkpoint: Option<String>,
 }
 
+/// A whole number, also when written `3.0`: JSON's numbers have one type,
+/// and JSON Schema's `integer` includes both spellings.
+fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let exact = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= 1e15)
+            .map(|f| f as i64)
+    });
+    exact
+        .map(Some)
+        .ok_or_else(|| D::Error::custom("must be a whole number from 1 to 5"))
+}
+
 /// `POST …/assessments`: every pillar exactly once.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentBody {
+    #[serde(deserialize_with = "crate::domain::object::list")]
     #[schema(min_items = 4, max_items = 4)]
     pub scores: Vec<ScoreBody>,
 }

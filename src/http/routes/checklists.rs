@@ -18,8 +18,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
     params(("projectId" = uuid::Uuid, Path)),
     responses(
         (status = 201, description = "Created, with the template's tasks when one was named", body = Checklist),
-        (status = 400, description = "A bad name, or an unknown template", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The project does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad name, or a template that is neither a built-in id nor a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The project or the template does not exist", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
@@ -37,17 +37,17 @@ pub async fn create(
         let new = NewChecklist::try_from(ChecklistBody { name })?;
         return replayable(retry, created, store.create_checklist(project, new)).await;
     };
-    let unknown = || {
+    let which = TemplateRef::parse(&raw).ok_or_else(|| {
         ApiError::field(
             "template",
-            "is not a known template; GET /api/v1/templates lists them",
+            "must be a built-in template's id or a custom template's UUID; GET /api/v1/templates lists them",
         )
-    };
-    let which = TemplateRef::parse(&raw).ok_or_else(unknown)?;
+    })?;
+    // Well formed but missing, like a path naming a record that is not there.
     let template = store
         .blocking(move |s| s.template(which))
         .await?
-        .ok_or_else(unknown)?;
+        .ok_or_else(|| ApiError::Missing(format!("template {}", raw.trim())))?;
     let name = body.name.unwrap_or_else(|| template.name.clone());
     let new = NewChecklist::try_from(ChecklistBody { name })?;
     let tasks = template

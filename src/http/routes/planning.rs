@@ -12,7 +12,7 @@ use crate::domain::planning::{AlignmentRow, NorthStar, PlanKind, Stakeholder};
 use crate::domain::{Millis, ProjectId};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, FieldError, Problem};
-use crate::http::extract::{JsonBody, parse_json, path_id};
+use crate::http::extract::{JsonBody, parse_json, path_id, reworded};
 use crate::http::idempotency::{Retry, answer, respond};
 use crate::store::Store;
 use crate::store::idempotency::answering;
@@ -54,21 +54,56 @@ pub(super) fn views<K: PlanKind + ToSchema>(rows: Vec<Row<K>>) -> Vec<RowView<K>
     rows.into_iter().map(RowView::from).collect()
 }
 
+/// Every problem of a row, serde's own (a merged patch read back) reworded.
 fn invalid(problems: Vec<crate::domain::FieldProblem>) -> ApiError {
-    ApiError::Validation(problems.into_iter().map(FieldError::from).collect())
+    ApiError::Validation(
+        problems
+            .into_iter()
+            .map(|p| reworded(&p.field, &p.message))
+            .collect(),
+    )
 }
 
 pub(super) fn accepted<T>(checked: Checked<T>) -> Result<T, ApiError> {
     checked.map_err(invalid)
 }
 
-/// A merge patch: a JSON object naming at least one field.
-fn patch_body(body: web::Bytes) -> Result<Map<String, Value>, ApiError> {
+/// A merge patch of a row of kind `K`: a JSON object naming at least one
+/// of its fields. An unknown one is refused even as `null`, which the merge
+/// would otherwise drop unseen.
+fn patch_body<K: ToSchema>(body: web::Bytes) -> Result<Map<String, Value>, ApiError> {
     let patch: Map<String, Value> = parse_json(&body)?;
     if patch.is_empty() {
         return Err(ApiError::field("body", "name at least one field to change"));
     }
-    Ok(patch)
+    let known = fields_of::<K>();
+    let unknown: Vec<FieldError> = patch
+        .keys()
+        .filter(|key| !known.contains(key))
+        .map(|key| {
+            FieldError::new(
+                key.as_str(),
+                format!(
+                    "is not a known field; expected one of: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(patch)
+    } else {
+        Err(ApiError::Validation(unknown))
+    }
+}
+
+/// The JSON fields of kind `K`, as its schema names them.
+fn fields_of<K: ToSchema>() -> Vec<String> {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    match K::schema() {
+        RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A row id in a path.
@@ -112,7 +147,7 @@ pub(super) async fn update_row<K: PlanKind + ToSchema>(
     row: uuid::Uuid,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = patch_body(body)?;
+    let patch = patch_body::<K>(body)?;
     match accepted(
         store
             .plan_update::<K>(project, row, patch, caller.audit)
@@ -164,7 +199,7 @@ macro_rules! row_routes {
             }
 
             #[utoipa::path(patch, path = $item, tag = $tag,
-                request_body(content = Object, description = "A JSON merge patch of the row: the fields to change; null clears one"),
+                request_body(content = $kind, description = "A JSON merge patch of the row: the fields to change; null clears an optional one"),
                 params(("projectId" = uuid::Uuid, Path), ($row = uuid::Uuid, Path)),
                 responses(
                     (status = 200, description = "Changed", body = RowView<$kind>),

@@ -19,6 +19,9 @@ pub struct NewUser {
     #[schema(format = Email)]
     pub email: String,
     pub role: Role,
+    /// At least 12 characters without control characters, and not easy to
+    /// guess (zxcvbn's score 3 or more; nothing built from the email).
+    #[schema(min_length = 12, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub password: String,
 }
 
