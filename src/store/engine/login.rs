@@ -83,7 +83,10 @@ impl PgDb {
     pub async fn login_succeeded(&self, key: &[u8]) -> Result<(), StoreError> {
         let client = self.pool().get().await.map_err(pool_error)?;
         let statement = client.prepare_cached(SUCCEEDED).await.map_err(db_error)?;
-        client.execute(&statement, &[&key]).await.map_err(db_error)?;
+        client
+            .execute(&statement, &[&key])
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 
