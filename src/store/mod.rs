@@ -24,6 +24,7 @@ mod offline;
 mod open;
 mod ops;
 pub mod planning;
+pub mod postgres;
 mod projects;
 mod read;
 pub mod readiness;
