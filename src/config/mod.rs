@@ -34,7 +34,7 @@ pub use sources::{Drift, Origin};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-pub use store::StoreSettings;
+pub use store::{Backend, StoreSettings};
 pub use traces::TraceSettings;
 
 /// The config file read when `--config` is not given, if it exists.
@@ -124,7 +124,7 @@ impl Settings {
         // of the log section.
         let instance = instance::parse(&mut parser, env);
         let http = http::parse(&mut parser);
-        let store = store::parse(&mut parser);
+        let store = store::parse(&mut parser, env);
         let log_style = log::parse_style(&mut parser);
         let auth = auth::parse(&mut parser);
         let log = log::parse_destination(&mut parser, log_style);
@@ -206,6 +206,7 @@ impl Settings {
             );
         }
         problems.extend(self.identity_problems());
+        problems.extend(self.postgres_problems());
         problems
     }
 
@@ -243,6 +244,7 @@ impl Settings {
         if self.auth.anonymous_role.is_some_and(|r| r >= Role::Editor) && self.is_production() {
             warnings.push("auth.anonymous_role lets requests without credentials change data; keep the service on a private network".into());
         }
+        warnings.extend(self.store_warnings());
         warnings
     }
 
