@@ -25,6 +25,7 @@ mod metrics;
 mod openapi;
 mod persistence;
 mod planning;
+mod postgres_connect;
 mod projects;
 mod readiness;
 mod readiness_records;
