@@ -344,3 +344,66 @@ fn the_postgres_backend_without_a_url_is_a_configuration_error_naming_both_keys(
     assert!(stderr.contains("store.postgres_url ("), "{stderr}");
     assert!(stderr.contains("store.postgres_url_file ("), "{stderr}");
 }
+
+/// `launchpad diagnose --json` on the PostgreSQL backend at `url`; its
+/// `database` finding.
+fn diagnose_database(url: &str, ca: &std::path::Path) -> (std::process::Output, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(binary())
+        .args(["diagnose", "--json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_clear()
+        .env("LAUNCHPAD_STORE_BACKEND", "postgres")
+        .env("LAUNCHPAD_STORE_POSTGRES_URL", url)
+        .env("LAUNCHPAD_STORE_POSTGRES_CA_FILE", ca)
+        .output()
+        .expect("the binary runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["area"] == "database")
+        .cloned()
+        .unwrap_or_else(|| panic!("no database finding: {report}"));
+    (output, finding)
+}
+
+#[test]
+fn diagnose_reports_the_server_version_and_tls_with_the_url_masked() {
+    let server = server();
+
+    let (output, finding) = diagnose_database(&server.url_with("sslmode=require"), &server.ca);
+
+    assert_eq!(finding["severity"], "ok", "{finding}");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(summary.starts_with("PostgreSQL "), "{summary}");
+    assert!(summary.contains("TLS (TLSv1."), "{summary}");
+    assert!(summary.contains("synchronous_commit on"), "{summary}");
+    assert!(
+        summary.contains("postgres://launchpad:***@127.0.0.1:"),
+        "{summary}"
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains(server.password()), "{all}");
+}
+
+#[test]
+fn diagnose_is_critical_when_the_database_refuses_the_login() {
+    let server = server();
+    let wrong = server
+        .url
+        .replacen(server.password(), "wrong-password-42", 1);
+
+    let (output, finding) = diagnose_database(&wrong, &server.ca);
+
+    assert!(!output.status.success());
+    assert_eq!(finding["severity"], "critical", "{finding}");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(summary.contains("refused the login"), "{summary}");
+    assert!(!summary.contains("wrong-password-42"), "{summary}");
+}
