@@ -4,8 +4,8 @@
 # (licences, bans, sources, RustSec advisories), the deployment checks
 # (scripts, monitoring assets, systemd units, install.sh and the .deb, the
 # release artifacts, upgrade.sh and its rollback), the API contract
-# (schemathesis against the OpenAPI document), every test, and the browser
-# tests of the UI.
+# (schemathesis against the OpenAPI document), every test (those of
+# PostgreSQL against a throwaway server), and the browser tests of the UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ log() { printf '\n==> %s\n' "$*"; }
 # also serve the packaging checks, dpkg-deb the .deb).
 # The deployment checks need shellcheck, jq, systemd-analyze (package
 # systemd; it works without systemd running) and promtool (prometheus).
+# The PostgreSQL tests run a throwaway server from Debian's postgresql, with
+# certificates made by openssl (scripts/pg-test-server.sh).
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v git >/dev/null || need_apt+=(git)
@@ -30,6 +32,8 @@ command -v promtool >/dev/null || need_apt+=(prometheus)
 # The contract check installs schemathesis from PyPI into a virtualenv.
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+command -v openssl >/dev/null || need_apt+=(openssl)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 # The browser tests drive Debian's Chromium with playwright-core from npm.
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
@@ -89,9 +93,16 @@ scripts/check-upgrade.sh target/debug/launchpad
 log "contract: schemathesis against a real server and its OpenAPI document"
 scripts/check-contract.sh target/debug/launchpad
 
-log "cargo test"
+# A PostgreSQL server of its own for the tests, stopped however the run ends.
+log "PostgreSQL: a throwaway server for the tests"
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+trap 'rm -f "$results"; scripts/pg-test-server.sh stop || true' EXIT
+scripts/pg-test-server.sh start
+LAUNCHPAD_TEST_POSTGRES_URL="$(scripts/pg-test-server.sh url)"
+LAUNCHPAD_TEST_POSTGRES_CA="$(scripts/pg-test-server.sh ca)"
+export LAUNCHPAD_TEST_POSTGRES_URL LAUNCHPAD_TEST_POSTGRES_CA
+
+log "cargo test"
 status=0
 cargo test --all-targets --locked 2>&1 | tee "$results" || status=$?
 

@@ -111,7 +111,7 @@ impl Application {
     /// [`Application::run_until_stopped`] is awaited.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         crate::store::migrations::on_long_start(crate::service::extend_start);
-        let store = Store::open(&settings.store_options())
+        let store = Store::open(&settings.store_options()?)
             .await
             .with_context(|| {
                 format!(

@@ -109,7 +109,7 @@ pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandE
     runtime.block_on(async {
         let store = store::Store::open(&store::StoreOptions {
             demo_data: false,
-            ..settings.store_options()
+            ..settings.store_options().map_err(anyhow::Error::from)?
         })
         .await
         .map_err(explain_store_error)?;
@@ -200,7 +200,7 @@ where
 {
     let options = store::StoreOptions {
         demo_data: false,
-        ..settings.store_options()
+        ..settings.store_options().map_err(anyhow::Error::from)?
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

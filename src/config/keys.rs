@@ -15,10 +15,21 @@ pub struct Key {
     /// The command-line flag that also sets it, if any.
     pub flag: Option<&'static str>,
     pub help: &'static str,
-    /// Whether the value must be masked in reports.
-    pub secret: bool,
+    /// How the value shows in reports.
+    pub shown: Shown,
     /// A variable name that does not follow the derivation rule.
     pub env: Option<&'static str>,
+}
+
+/// How a key's value shows in `config check`, problems and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// As written.
+    Plain,
+    /// Never: `"********"`.
+    Hidden,
+    /// As written with the password masked (`postgres://user:***@host/db`).
+    UrlPassword,
 }
 
 impl Key {
@@ -39,7 +50,7 @@ const fn key(name: &'static str, default: &'static str, help: &'static str) -> K
         default,
         flag: None,
         help,
-        secret: false,
+        shown: Shown::Plain,
         env: None,
     }
 }
@@ -118,6 +129,39 @@ pub const QUICK_REPAIR: Key = key(
     "true",
     "a second fsync per commit that makes recovery after a crash near-instant",
 );
+pub const STORE_BACKEND: Key = key(
+    "store.backend",
+    "redb",
+    "`redb` (one file in the data folder) or `postgres` (the database at store.postgres_url)",
+);
+pub const POSTGRES_URL: Key = Key {
+    shown: Shown::UrlPassword,
+    ..key(
+        "store.postgres_url",
+        "none",
+        "PostgreSQL URL, e.g. postgres://launchpad@db.internal:5432/launchpad?sslmode=require; its password is masked in every report; production needs sslmode=require unless the host is local",
+    )
+};
+pub const POSTGRES_URL_FILE: Key = key(
+    "store.postgres_url_file",
+    "$CREDENTIALS_DIRECTORY/postgres-url under systemd, when present",
+    "a file holding the PostgreSQL URL (e.g. a systemd credential), so the password stays out of the config; instead of store.postgres_url",
+);
+pub const POSTGRES_POOL_SIZE: Key = key(
+    "store.postgres_pool_size",
+    "16",
+    "most connections to PostgreSQL this instance holds open at once (1–256)",
+);
+pub const POSTGRES_CONNECT_TIMEOUT: Key = key(
+    "store.postgres_connect_timeout_secs",
+    "5",
+    "how long connecting to PostgreSQL (TCP, TLS, login) or waiting for a free pooled connection may take (1–300)",
+);
+pub const POSTGRES_CA_FILE: Key = key(
+    "store.postgres_ca_file",
+    "none (the system's CA certificates)",
+    "PEM CA bundle trusted for the server's certificate besides the system's, e.g. the RDS bundle",
+);
 pub const LOG_LEVEL: Key = key(
     "log.level",
     "info",
@@ -193,7 +237,7 @@ pub const METRICS_USERNAME: Key = key(
     "when set with metrics.password, /metrics also needs HTTP basic auth",
 );
 pub const METRICS_PASSWORD: Key = Key {
-    secret: true,
+    shown: Shown::Hidden,
     ..key(
         "metrics.password",
         "none",
@@ -246,6 +290,12 @@ pub const ALL: &[Key] = &[
     REQUIRE_IF_MATCH,
     CACHE_SIZE,
     QUICK_REPAIR,
+    STORE_BACKEND,
+    POSTGRES_URL,
+    POSTGRES_URL_FILE,
+    POSTGRES_POOL_SIZE,
+    POSTGRES_CONNECT_TIMEOUT,
+    POSTGRES_CA_FILE,
     LOG_LEVEL,
     LOG_FORMAT,
     TRUSTED_PROXIES,
@@ -284,6 +334,8 @@ pub const OTHER_VARIABLES: &[&str] = &[
     "LAUNCHPAD_DEB_MAINTAINER",
     "LAUNCHPAD_GIT_COMMIT",
     "LAUNCHPAD_SERVICE_CMD",
+    "LAUNCHPAD_TEST_POSTGRES_URL",
+    "LAUNCHPAD_TEST_POSTGRES_CA",
 ];
 
 pub fn find(name: &str) -> Option<&'static Key> {

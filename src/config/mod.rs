@@ -34,7 +34,7 @@ pub use sources::{Drift, Origin};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-pub use store::StoreSettings;
+pub use store::{Backend, StoreSettings};
 pub use traces::TraceSettings;
 
 /// The config file read when `--config` is not given, if it exists.
@@ -124,7 +124,7 @@ impl Settings {
         // of the log section.
         let instance = instance::parse(&mut parser, env);
         let http = http::parse(&mut parser);
-        let store = store::parse(&mut parser);
+        let store = store::parse(&mut parser, env);
         let log_style = log::parse_style(&mut parser);
         let auth = auth::parse(&mut parser);
         let log = log::parse_destination(&mut parser, log_style);
@@ -206,12 +206,24 @@ impl Settings {
             );
         }
         problems.extend(self.identity_problems());
+        problems.extend(self.postgres_problems());
         problems
     }
 
     /// How the store is opened with these settings.
-    pub fn store_options(&self) -> crate::store::StoreOptions {
-        crate::store::StoreOptions {
+    /// How to open the store. On PostgreSQL this builds the connection
+    /// pool (no connection is made yet); it fails only when the TLS setup
+    /// cannot work, e.g. an unreadable `store.postgres_ca_file`.
+    pub fn store_options(
+        &self,
+    ) -> Result<crate::store::StoreOptions, crate::store::postgres::ConnectError> {
+        let postgres = match (self.store.backend, &self.store.postgres) {
+            (store::Backend::Postgres, Some(options)) => {
+                Some(crate::store::postgres::pool(options)?)
+            }
+            _ => None,
+        };
+        Ok(crate::store::StoreOptions {
             data_dir: self.data_dir.clone(),
             identity: crate::store::IdentityOptions {
                 path: self.identity.path.clone(),
@@ -221,8 +233,8 @@ impl Settings {
             cache_bytes: self.store.cache_size_mb * 1024 * 1024,
             quick_repair: self.store.quick_repair,
             demo_data: self.demo_data,
-            postgres: None,
-        }
+            postgres,
+        })
     }
 
     fn origin_of(&self, name: &str) -> Option<Origin> {
@@ -244,6 +256,7 @@ impl Settings {
         if self.auth.anonymous_role.is_some_and(|r| r >= Role::Editor) && self.is_production() {
             warnings.push("auth.anonymous_role lets requests without credentials change data; keep the service on a private network".into());
         }
+        warnings.extend(self.store_warnings());
         warnings
     }
 

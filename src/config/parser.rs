@@ -3,7 +3,7 @@
 //! came from. A bad value becomes a [`Problem`] and the default is used, so
 //! parsing carries on and every problem is reported at once.
 
-use super::keys::Key;
+use super::keys::{Key, Shown};
 use super::sources::{Layers, Raw};
 use super::{DEFAULT_CONFIG_FILE, Origin, Overrides, Problem};
 use std::path::PathBuf;
@@ -69,11 +69,7 @@ impl Parser {
                 .push((key, Origin::Default, key.default.to_owned()));
             return default;
         };
-        let shown = if key.secret {
-            "\"********\"".to_owned()
-        } else {
-            raw.to_string()
-        };
+        let shown = shown(key, &raw);
         match convert(&raw) {
             Some(value) => {
                 self.origins.push((key, origin, shown));
@@ -99,6 +95,14 @@ impl Parser {
                 default
             }
         }
+    }
+
+    /// The origin of `key`'s value, once it has been looked up.
+    pub(super) fn origin_of(&self, key: &Key) -> Option<Origin> {
+        self.origins
+            .iter()
+            .find(|(k, _, _)| k.name == key.name)
+            .map(|(_, o, _)| o.clone())
     }
 
     pub(super) fn parse<T>(
@@ -202,5 +206,20 @@ impl Parser {
             };
             items.iter().all(|i| valid(i)).then_some(items)
         })
+    }
+}
+
+/// A raw value as reports show it: masked as its key says.
+fn shown(key: &Key, raw: &Raw) -> String {
+    let text = match raw {
+        Raw::Text(s) | Raw::Toml(toml::Value::String(s)) => Some(s),
+        Raw::Toml(_) => None,
+    };
+    match (key.shown, text) {
+        (Shown::Plain, _) => raw.to_string(),
+        (Shown::UrlPassword, Some(url)) => {
+            format!("{:?}", crate::store::postgres::mask(url).as_str())
+        }
+        (Shown::Hidden, _) | (Shown::UrlPassword, None) => "\"********\"".to_owned(),
     }
 }

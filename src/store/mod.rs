@@ -25,6 +25,7 @@ mod offline;
 mod open;
 mod ops;
 pub mod planning;
+pub mod postgres;
 mod projects;
 mod read;
 pub mod readiness;
@@ -77,7 +78,7 @@ pub struct StoreOptions {
     pub quick_repair: bool,
     pub demo_data: bool,
     /// PostgreSQL instead of the store file: a pool of connections to it.
-    pub postgres: Option<deadpool_postgres::Pool>,
+    pub postgres: Option<postgres::Pool>,
 }
 
 /// A handle to the open store; cheap to clone, shared by every worker.
@@ -131,7 +132,7 @@ impl Store {
     /// [`Store::fresh_generation`], on a blocking thread.
     fn generation_now(&self) -> Result<u64, StoreError> {
         match self.db.get()? {
-            Db::Postgres(pg) => pg.wait(pg.generation()),
+            Db::Postgres(pg) => pg.generation_now(),
             _ => Ok(self.generation.load(Ordering::Acquire)),
         }
     }

@@ -31,7 +31,7 @@ impl Store {
                 (db, ring)
             }
             Some(pool) => {
-                let db = Db::Postgres(Arc::new(PgDb::new(pool.clone())));
+                let db = Db::Postgres(Arc::new(PgDb::new(pool.clone())?));
                 let identity = options.identity.clone();
                 tokio::task::spawn_blocking(move || {
                     let pg = db.postgres().expect("a PostgreSQL database");

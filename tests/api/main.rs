@@ -27,6 +27,7 @@ mod openapi;
 mod persistence;
 mod pg_engine;
 mod planning;
+mod postgres_connect;
 mod projects;
 mod readiness;
 mod readiness_records;

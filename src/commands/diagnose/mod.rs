@@ -2,7 +2,8 @@
 //! summary or a JSON report, so an operator (or a cron job) sees in one
 //! command what would hurt at 2 a.m.: configuration problems and drift, an
 //! exposed identity, a key past its rotation policy, a stale backup, a
-//! filling disk, a schema out of step with the binary.
+//! filling disk, a schema out of step with the binary, and, on PostgreSQL,
+//! the server that answers and how.
 //!
 //! Store facts come from the running server over the admin socket, or from
 //! a read-only open when no server runs, so diagnosing never changes the
@@ -12,6 +13,7 @@
 //! `checks`.
 
 mod checks;
+mod database;
 
 use super::CommandError;
 use crate::admin::{self, Reached, Request};
@@ -35,7 +37,7 @@ pub enum Severity {
 /// One thing looked at.
 #[derive(Debug, Serialize)]
 pub struct Finding {
-    /// `config`, `identity`, `data_key`, `backup`, `store`, `disk`, `schema` or `classification`.
+    /// `config`, `identity`, `data_key`, `backup`, `store`, `database`, `disk`, `schema` or `classification`.
     pub area: &'static str,
     pub severity: Severity,
     pub summary: String,
@@ -184,6 +186,7 @@ fn audit(settings: &Settings) -> Vec<Finding> {
             "see runbooks/store-corruption.md",
         )),
     }
+    findings.extend(database::database(settings));
     findings.push(disk(settings));
     let summary: Vec<String> = classification::summary()
         .iter()

@@ -43,56 +43,72 @@ impl PgDb {
     /// Counts an attempt against every key; the longest wait if any refuses.
     pub async fn login_attempt(
         &self,
-        keys: &[Vec<u8>],
+        keys: Vec<Vec<u8>>,
         per_minute: u32,
     ) -> Result<Result<(), Duration>, StoreError> {
-        let client = self.pool().get().await.map_err(pool_error)?;
-        let statement = client.prepare_cached(ATTEMPT).await.map_err(db_error)?;
-        let mut refused: Option<Duration> = None;
-        for key in keys {
-            let row = client
-                .query_one(&statement, &[key])
-                .await
-                .map_err(db_error)?;
-            let (attempts, window_left, locked_left): (i32, f64, f64) =
-                (row.get(0), row.get(1), row.get(2));
-            let wait = if locked_left > 0.0 {
-                Some(wait_for(locked_left))
-            } else if attempts as u32 > per_minute {
-                Some(wait_for(window_left))
-            } else {
-                None
-            };
-            refused = refused.max(wait);
-        }
-        Ok(refused.map_or(Ok(()), Err))
+        let pool = self.pool().clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let statement = client.prepare_cached(ATTEMPT).await.map_err(db_error)?;
+            let mut refused: Option<Duration> = None;
+            for key in &keys {
+                let row = client
+                    .query_one(&statement, &[key])
+                    .await
+                    .map_err(db_error)?;
+                let (attempts, window_left, locked_left): (i32, f64, f64) =
+                    (row.get(0), row.get(1), row.get(2));
+                let wait = if locked_left > 0.0 {
+                    Some(wait_for(locked_left))
+                } else if attempts as u32 > per_minute {
+                    Some(wait_for(window_left))
+                } else {
+                    None
+                };
+                refused = refused.max(wait);
+            }
+            Ok(refused.map_or(Ok(()), Err))
+        })
+        .await
     }
 
     /// A wrong password for `key`: from the fifth in a row it locks for 2 s,
     /// then 4 s, 8 s … up to 15 minutes.
-    pub async fn login_failed(&self, key: &[u8]) -> Result<(), StoreError> {
-        let client = self.pool().get().await.map_err(pool_error)?;
-        let statement = client.prepare_cached(FAILED).await.map_err(db_error)?;
-        client
-            .execute(&statement, &[&key, &LOCK_AFTER, &MAX_LOCK_SECS])
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    pub async fn login_failed(&self, key: Vec<u8>) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let statement = client.prepare_cached(FAILED).await.map_err(db_error)?;
+            client
+                .execute(&statement, &[&key, &LOCK_AFTER, &MAX_LOCK_SECS])
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+        .await
     }
 
-    pub async fn login_succeeded(&self, key: &[u8]) -> Result<(), StoreError> {
-        let client = self.pool().get().await.map_err(pool_error)?;
-        let statement = client.prepare_cached(SUCCEEDED).await.map_err(db_error)?;
-        client
-            .execute(&statement, &[&key])
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    pub async fn login_succeeded(&self, key: Vec<u8>) -> Result<(), StoreError> {
+        let pool = self.pool().clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let statement = client.prepare_cached(SUCCEEDED).await.map_err(db_error)?;
+            client
+                .execute(&statement, &[&key])
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets windows and lockouts that ended long ago; how many went.
     pub async fn prune_login_limits(&self) -> Result<u64, StoreError> {
-        let client = self.pool().get().await.map_err(pool_error)?;
-        client.execute(PRUNE, &[]).await.map_err(db_error)
+        let pool = self.pool().clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            client.execute(PRUNE, &[]).await.map_err(db_error)
+        })
+        .await
     }
 }

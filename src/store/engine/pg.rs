@@ -20,7 +20,8 @@
 
 use super::{ByteBounds, Guard, OrderedKey, Row};
 use crate::store::error::{Outage, StoreError};
-use deadpool_postgres::{Object, Pool};
+use crate::store::postgres::{ConnectError, Pool};
+use deadpool_postgres::Object;
 use redb::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -41,39 +42,71 @@ const FLUSH_AT: usize = 4096;
 pub const TABLE_PREFIX: &str = "lp_";
 
 /// A pool of connections to one database, and the runtime they run on.
+///
+/// Every connection lives on a small runtime of its own, never on a
+/// caller's: the store's reads are synchronous calls made from the HTTP
+/// workers' threads, and a connection driven by the thread that waits on
+/// it would never answer. A caller enters that runtime's context and waits
+/// for the query on its own thread ([`PgDb::wait`]); async callers hand the
+/// query over ([`PgDb::run`]).
 pub struct PgDb {
     pool: Pool,
-    runtime: tokio::runtime::Handle,
+    runtime: Option<tokio::runtime::Runtime>,
     /// The highest store generation this instance has seen: committed by
     /// its own writer or read from `lp_generation`.
     seen: AtomicU64,
 }
 
+/// Threads of the runtime that drives the connections: the socket work is
+/// small next to the round trips it waits for.
+const IO_THREADS: usize = 2;
+
 impl PgDb {
-    /// Over `pool`, whose connections run on the current runtime.
-    pub fn new(pool: Pool) -> Self {
-        Self {
+    /// Over `pool`, with a runtime of its own for the connections.
+    pub fn new(pool: Pool) -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(IO_THREADS)
+            .thread_name("launchpad-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
+        Ok(Self {
             pool,
-            runtime: tokio::runtime::Handle::current(),
+            runtime: Some(runtime),
             seen: AtomicU64::new(0),
-        }
+        })
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("held until the database drops")
+    }
+
+    /// Runs `work` on the connections' runtime, for async callers.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.runtime()
+            .spawn(work)
+            .await
+            .map_err(|e| StoreError::Io(format!("a PostgreSQL query did not finish: {e}")))?
     }
 
     /// The store's generation as of now, across every instance: one small
     /// query, so a write answered by another instance is never hidden by
     /// this one's cache.
     pub async fn generation(&self) -> Result<u64, StoreError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
-        let statement = client
-            .prepare_cached("SELECT g FROM lp_generation WHERE id = 1")
-            .await
-            .map_err(db_error)?;
-        let g: i64 = client
-            .query_one(&statement, &[])
-            .await
-            .map_err(db_error)?
-            .get(0);
-        Ok(self.saw(g as u64))
+        let pool = self.pool.clone();
+        let g = self.run(read_generation(pool)).await?;
+        Ok(self.saw(g))
+    }
+
+    /// [`PgDb::generation`], waited for on this thread.
+    pub fn generation_now(&self) -> Result<u64, StoreError> {
+        let g = self.wait(read_generation(self.pool.clone()))?;
+        Ok(self.saw(g))
     }
 
     /// The highest generation seen so far, without asking the database.
@@ -89,9 +122,12 @@ impl PgDb {
         &self.pool
     }
 
-    /// Waits for `work` on this (blocking) thread.
+    /// Waits for `work` on this thread, which may be an async worker's: the
+    /// sockets and timers it uses belong to the connections' runtime, whose
+    /// own threads drive them meanwhile.
     pub fn wait<T>(&self, work: impl Future<Output = T>) -> T {
-        self.runtime.block_on(work)
+        let _context = self.runtime().enter();
+        futures_executor::block_on(work)
     }
 
     fn connection(&self) -> Result<Object, StoreError> {
@@ -124,6 +160,30 @@ impl PgDb {
             dirty: Cell::new(false),
         })
     }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        // Without waiting: the last handle may drop on an async thread.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The generation counter, bumped by every commit that changed something.
+async fn read_generation(pool: Pool) -> Result<u64, StoreError> {
+    let client = pool.get().await.map_err(pool_error)?;
+    let statement = client
+        .prepare_cached("SELECT g FROM lp_generation WHERE id = 1")
+        .await
+        .map_err(db_error)?;
+    let g: i64 = client
+        .query_one(&statement, &[])
+        .await
+        .map_err(db_error)?
+        .get(0);
+    Ok(g as u64)
 }
 
 /// A connection inside a transaction; rolled back if dropped unfinished.
@@ -175,7 +235,7 @@ impl Drop for Conn {
         if let Some(client) = self.client.take() {
             // Rolled back before the connection goes back to the pool,
             // without waiting here (this may run on an async thread).
-            self.db.runtime.spawn(async move {
+            self.db.runtime().spawn(async move {
                 let _ = client.batch_execute("ROLLBACK").await;
             });
         }
@@ -521,10 +581,8 @@ fn sql_name(name: &str) -> String {
 }
 
 /// A failure to get a connection: the database is unreachable.
-pub(super) fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(Outage::Failed(
-        format!("cannot reach the PostgreSQL database: {e}").into(),
-    ))
+pub(super) fn pool_error(e: ConnectError) -> StoreError {
+    StoreError::Unavailable(Outage::Failed(e.to_string().into()))
 }
 
 /// A query that failed: an outage when the connection or the server went

@@ -1,0 +1,181 @@
+//! The pool of PostgreSQL connections: deadpool-postgres over
+//! tokio-postgres, with TLS from [`super::tls`].
+//!
+//! Every connection asks for `synchronous_commit = on` and names itself
+//! `launchpad` in its startup packet, so a 2xx write is on the server's
+//! disk (and its synchronous standby's) whatever the role or database
+//! defaults say, and `pg_stat_activity` shows who is connected. Connections
+//! are made on first use, so building the pool never touches the network;
+//! [`describe`] is the first round trip.
+
+use super::error::ConnectError;
+use super::tls;
+use super::url::{MaskedUrl, PostgresUrl};
+use deadpool_postgres::{Manager, ManagerConfig, PoolError, RecyclingMethod, Runtime, TimeoutType};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What `pg_stat_activity.application_name` shows for LaunchPad.
+pub const APPLICATION_NAME: &str = "launchpad";
+
+/// How to reach PostgreSQL, from configuration.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    pub url: PostgresUrl,
+    /// The most connections held open at once.
+    pub pool_size: usize,
+    /// For connecting (TCP, TLS and login), and for waiting on a busy pool.
+    pub connect_timeout: Duration,
+    /// PEM CA certificates trusted besides the system's, for `sslmode=require`.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A pool of connections, cheap to clone; its errors name the masked URL.
+#[derive(Clone)]
+pub struct Pool {
+    inner: deadpool_postgres::Pool,
+    url: MaskedUrl,
+    timeout: Duration,
+}
+
+/// Builds the pool; fails only on a TLS setup that cannot work (an
+/// unusable CA file, no CA at all for `sslmode=require`).
+pub fn pool(options: &PostgresOptions) -> Result<Pool, ConnectError> {
+    let url = options.url.masked().clone();
+    let mut config = options.url.config().clone();
+    config.application_name(APPLICATION_NAME);
+    config.connect_timeout(options.connect_timeout);
+    // Appended, so it wins over an `options` parameter in the URL.
+    let startup = config.get_options().unwrap_or_default();
+    config.options(format!("{startup} -c synchronous_commit=on").trim_start());
+    let connector = tls::connector(options.url.tls(), options.ca_file.as_deref(), &url)?;
+    let manager = Manager::from_config(
+        config,
+        connector,
+        ManagerConfig {
+            // A closed connection is dropped on checkout; one that died
+            // silently fails its next query, which the caller retries.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let timeout = options.connect_timeout;
+    let inner = deadpool_postgres::Pool::builder(manager)
+        .max_size(options.pool_size)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(timeout))
+        .wait_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .build()
+        .expect("a pool with a runtime and timeouts builds");
+    Ok(Pool {
+        inner,
+        url,
+        timeout,
+    })
+}
+
+impl Pool {
+    /// A connection, new or reused.
+    pub async fn get(&self) -> Result<deadpool_postgres::Client, ConnectError> {
+        self.inner.get().await.map_err(|e| self.explain(e))
+    }
+
+    pub fn url(&self) -> &MaskedUrl {
+        &self.url
+    }
+
+    /// Connections open, idle and waited for, for the metrics.
+    pub fn status(&self) -> deadpool_postgres::Status {
+        self.inner.status()
+    }
+
+    /// Closes idle connections and refuses new checkouts.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    fn explain(&self, error: PoolError) -> ConnectError {
+        let url = self.url.clone();
+        match error {
+            PoolError::Backend(e) => ConnectError::classify(&url, e, self.timeout),
+            PoolError::Timeout(TimeoutType::Wait) => ConnectError::Exhausted {
+                url,
+                size: self.inner.status().max_size,
+                after: self.timeout,
+            },
+            PoolError::Timeout(_) => ConnectError::Timeout {
+                url,
+                after: self.timeout,
+            },
+            PoolError::PostCreateHook(hook) => ConnectError::Pool {
+                url,
+                reason: hook.to_string(),
+            },
+            PoolError::Closed => ConnectError::Pool {
+                url,
+                reason: "it is closed".into(),
+            },
+            PoolError::NoRuntimeSpecified => ConnectError::Pool {
+                url,
+                reason: "it has no async runtime".into(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("url", &self.url)
+            .field("status", &self.inner.status())
+            .finish()
+    }
+}
+
+/// What the server says about itself and this session.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServerFacts {
+    /// `server_version`, e.g. `17.5 (Debian 17.5-1)`.
+    pub version: String,
+    /// `server_version_num`, e.g. 170005.
+    pub version_num: i32,
+    pub database: String,
+    pub user: String,
+    /// Whether this session's connection is TLS, from `pg_stat_ssl`.
+    pub tls: bool,
+    /// The TLS version and cipher, when `tls`.
+    pub tls_version: Option<String>,
+    pub tls_cipher: Option<String>,
+    /// `on` on every LaunchPad connection.
+    pub synchronous_commit: String,
+    pub application_name: String,
+}
+
+/// One round trip: the server's version, and how this session is set up.
+pub async fn describe(pool: &Pool) -> Result<ServerFacts, ConnectError> {
+    const FACTS: &str = "\
+        SELECT current_setting('server_version'), \
+               current_setting('server_version_num')::int4, \
+               current_database()::text, current_user::text, \
+               coalesce(s.ssl, false), s.version, s.cipher, \
+               current_setting('synchronous_commit'), \
+               current_setting('application_name') \
+        FROM (SELECT pg_backend_pid() AS pid) AS me \
+        LEFT JOIN pg_stat_ssl AS s ON s.pid = me.pid";
+    let client = pool.get().await?;
+    let row = client
+        .query_one(FACTS, &[])
+        .await
+        .map_err(|e| ConnectError::classify(pool.url(), e, pool.timeout))?;
+    Ok(ServerFacts {
+        version: row.get(0),
+        version_num: row.get(1),
+        database: row.get(2),
+        user: row.get(3),
+        tls: row.get(4),
+        tls_version: row.get(5),
+        tls_cipher: row.get(6),
+        synchronous_commit: row.get(7),
+        application_name: row.get(8),
+    })
+}
