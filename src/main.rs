@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use launchpad::cli::{
-    Cli, Command, ConfigCommand, JournalCommand, KeysCommand, TokenCommand, UserCommand,
+    Cli, Command, ConfigCommand, JournalCommand, KeysCommand, StoreCommand, TokenCommand,
+    UserCommand,
 };
 use launchpad::commands;
 use launchpad::config::Overrides;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::Create(args)) => {
             commands::account::token_create(&overrides, args)
         }
+        Command::Store(StoreCommand::Copy(args)) => commands::store_copy::copy(&overrides, args),
         Command::Report(args) => commands::readiness::report(&overrides, args),
         Command::Gate(args) => commands::readiness::gate(args),
     };

@@ -65,10 +65,9 @@ fn hex(bytes: &[u8]) -> String {
 pub fn copy(from: &Db, to: &Db, force: bool) -> Result<CopyReport, BackupError> {
     let existing = digest(&to.begin_read()?)?;
     if existing.counts.values().any(|&n| n > 0) && !force {
-        return Err(BackupError::Invalid(format!(
-            "the destination already holds a store ({} projects); pass --force to replace it",
-            existing.counts.get("projects").copied().unwrap_or(0)
-        )));
+        return Err(BackupError::DestinationHolds {
+            projects: existing.counts.get("projects").copied().unwrap_or(0),
+        });
     }
     let source = from.begin_read()?;
     let mut loader = Loader::replacing(to);
@@ -94,8 +93,8 @@ pub fn copy(from: &Db, to: &Db, force: bool) -> Result<CopyReport, BackupError> 
     };
     let landed = digest(&to.begin_read()?)?;
     if landed != copied {
-        return Err(BackupError::Invalid(format!(
-            "the copy does not match its source: copied {copied:?}, found {landed:?}"
+        return Err(BackupError::CopyDiffers(format!(
+            "copied {copied:?}, found {landed:?}"
         )));
     }
     Ok(landed)

@@ -67,6 +67,12 @@ pub enum BackupError {
         "this would replace the store at {0}; rerun with --force (the current store is kept as a .pre-restore copy) or look first with --dry-run"
     )]
     WouldReplace(PathBuf),
+    #[error(
+        "the destination already holds a store ({projects} projects); pass --force to replace it"
+    )]
+    DestinationHolds { projects: u64 },
+    #[error("the copy does not match its source: {0}")]
+    CopyDiffers(String),
 }
 
 fn io(context: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> BackupError {

@@ -6,7 +6,7 @@ use super::format::{self, Backup};
 use super::{Authenticity, BackupError, Verified, io, tables, utc_stamp, verify};
 use crate::crypto::Identity;
 use crate::domain::rfc3339;
-use crate::store::engine::Db;
+use crate::store::engine::{Db, schema};
 use crate::store::tables::{META, meta_key};
 use crate::store::{self, StoreError, accounts, keys, migrations};
 use serde::Serialize;
@@ -210,8 +210,16 @@ pub fn restore_into(
     if verified.authenticity == Authenticity::Unsigned && !options.accept_unsigned {
         return Err(BackupError::Unsigned);
     }
-    let counts = store::read_counts_of(db)?;
-    let replacing = counts.values().any(|&n| n > 0).then_some(counts);
+    let pg = db
+        .postgres()
+        .expect("restore_into takes a PostgreSQL database");
+    // A database LaunchPad never used has no tables to count.
+    let replacing = if schema::pending(pg)?.is_empty() {
+        let counts = store::read_counts_of(db)?;
+        counts.values().any(|&n| n > 0).then_some(counts)
+    } else {
+        None
+    };
     let mut report = RestoreReport {
         verified,
         store: PathBuf::from(shown),
@@ -226,6 +234,7 @@ pub fn restore_into(
     if report.replacing.is_some() && !options.force {
         return Err(BackupError::WouldReplace(report.store.clone()));
     }
+    schema::migrate(pg)?;
     load(db, tables::Loader::replacing(db), &opened, identity)?;
     let schema = opened.manifest.schema_version;
     if schema < migrations::latest_version() {

@@ -134,6 +134,9 @@ Older schema versions are migrated forward. See runbooks/restore.md.")]
     /// The event journal: export it, or replay it onto a restored store
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Move the store between redb and PostgreSQL
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -162,6 +165,36 @@ viewer's is enough). Below the level it prints every failing rule, one per
 line, and exits 1, so a pipeline can block the release. Exit codes: 0 the
 level is reached, 1 it is not (or the scorecard could not be read), 2 usage.")]
     Gate(GateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every record to another store, verified by counts and a checksum
+    #[command(after_help = "\
+Examples:
+  launchpad store copy --from /var/lib/launchpad --to \"$(cat /etc/launchpad/postgres-url)\"
+  launchpad store copy --from postgres://launchpad@db.internal/launchpad?sslmode=require \\
+      --to ./laptop-copy
+
+A side is a data folder (its launchpad.redb) or a postgres:// URL. The source
+is read from one snapshot and written in one transaction, then read back and
+compared row by row; a destination that holds a store is replaced only with
+--force. The data key travels with the store: the same identity opens the
+copy. Stop the service on a data folder first. Sessions are not copied.")]
+    Copy(StoreCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreCopyArgs {
+    /// The store to read: a data folder or a postgres:// URL
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub from: String,
+    /// The store to write: a data folder or a postgres:// URL
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub to: String,
+    /// Replace a store that is already there
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,9 +74,9 @@ pub fn backup(overrides: &Overrides, args: &BackupArgs) -> Result<(), CommandErr
                 serde_json::from_value(value).context("reading the server's report")?
             }
             Reached::NoServer => {
-                let db =
-                    store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
-                        .map_err(explain_store_error)?;
+                let db = super::store_location(&settings)?
+                    .open_unserved(settings.store.cache_size_mb << 20)
+                    .map_err(explain_store_error)?;
                 let ring = unlock_offline(&db, &settings)?;
                 let shared = std::sync::Mutex::new(tick);
                 let report = backup::take(&db, &ring, &out, recipient.as_ref(), keep, &|d, t| {
@@ -195,18 +195,29 @@ pub fn restore(overrides: &Overrides, args: &RestoreArgs) -> Result<(), CommandE
     let identity = Identity::load(&settings.identity.path).map_err(|e| {
         anyhow!("{e}; restore needs the identity that unwraps the backup's data key (--identity)")
     })?;
-    let report = backup::restore(
-        &settings.data_dir,
-        &args.file,
-        decrypt.as_ref(),
-        &identity,
-        backup::RestoreOptions {
-            dry_run: args.dry_run,
-            force: args.force,
-            accept_unsigned: args.accept_unsigned,
-            served: admin::is_served(&settings.data_dir),
-        },
-    )
+    let options = backup::RestoreOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+        accept_unsigned: args.accept_unsigned,
+        served: admin::is_served(&settings.data_dir),
+    };
+    let location = super::store_location(&settings)?;
+    let report = match &location {
+        store::Location::Folder(dir) => {
+            backup::restore(dir, &args.file, decrypt.as_ref(), &identity, options)
+        }
+        store::Location::Postgres(_) => {
+            let db = location.open_read_only().map_err(explain_store_error)?;
+            backup::restore_into(
+                &db,
+                &location.shown(),
+                &args.file,
+                decrypt.as_ref(),
+                &identity,
+                options,
+            )
+        }
+    }
     .map_err(|e| anyhow!("restore refused: {e}"))?;
     let m = &report.verified.manifest;
     let counts: Vec<String> = m
@@ -276,9 +287,9 @@ pub fn journal_export(overrides: &Overrides, args: &ExportArgs) -> Result<(), Co
                     .context("reading the server's events")?
             }
             Reached::NoServer => {
-                let db =
-                    store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
-                        .map_err(explain_store_error)?;
+                let db = super::store_location(&settings)?
+                    .open_unserved(settings.store.cache_size_mb << 20)
+                    .map_err(explain_store_error)?;
                 let tx = db.begin_read().map_err(explain_store_error)?;
                 let table = tx
                     .open_table(store::tables::JOURNAL)
@@ -333,15 +344,11 @@ pub fn journal_replay(overrides: &Overrides, args: &ReplayArgs) -> Result<(), Co
     }
     // Plan against a read-only open first: a refused replay leaves the
     // store file byte for byte as it was.
-    let live = settings.data_dir.join(store::FILE_NAME);
-    if !live.exists() {
-        return Err(anyhow!(
-            "no store at {}; restore a backup first",
-            display_path(&live)
-        )
-        .into());
+    let live = super::store_location(&settings)?;
+    if !live.exists().map_err(explain_store_error)? {
+        return Err(anyhow!("no store in {}; restore a backup first", live.shown()).into());
     }
-    match store::open_read_only_for(&live) {
+    match live.open_read_only() {
         Ok(db) => {
             store::journal::plan(&db, &events, until)
                 .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;
@@ -349,7 +356,8 @@ pub fn journal_replay(overrides: &Overrides, args: &ReplayArgs) -> Result<(), Co
         Err(store::StoreError::NeedsRepair(_)) => {}
         Err(e) => return Err(explain_store_error(e)),
     }
-    let db = store::open_unserved(&settings.data_dir, settings.store.cache_size_mb << 20)
+    let db = live
+        .open_unserved(settings.store.cache_size_mb << 20)
         .map_err(explain_store_error)?;
     let replayed = store::journal::replay(&db, &events, until)
         .map_err(|e| anyhow!("replay refused, nothing applied: {e}"))?;

@@ -99,15 +99,15 @@ pub fn status(overrides: &Overrides) -> Result<(), CommandError> {
 
 /// Reads the key facts from a store no server holds, without writing.
 fn read_offline(settings: &Settings) -> Result<Value, CommandError> {
-    let path = settings.data_dir.join(store::FILE_NAME);
-    if !path.exists() {
+    let location = super::store_location(settings)?;
+    if !location.exists().map_err(explain_store_error)? {
         return Err(anyhow!(
-            "no store at {}; start `launchpad serve` once to create it",
-            display_path(&path)
+            "no store in {}; start `launchpad serve` once to create it",
+            location.shown()
         )
         .into());
     }
-    let info = store::read_key_info(&path).map_err(explain_store_error)?;
+    let info = store::read_key_info(&location).map_err(explain_store_error)?;
     Ok(serde_json::to_value(info).expect("key info serializes"))
 }
 
@@ -170,9 +170,9 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: std::future::Future<Output = Result<Value, store::StoreError>>,
 {
-    let path = settings.data_dir.join(store::FILE_NAME);
-    if !path.exists() {
-        return Err(anyhow!("no store at {}; nothing to do", display_path(&path)).into());
+    let location = super::store_location(settings)?;
+    if !location.exists().map_err(explain_store_error)? {
+        return Err(anyhow!("no store in {}; nothing to do", location.shown()).into());
     }
     super::with_store(settings, work)
 }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod diagnose;
 pub mod keys;
 pub mod readiness;
+pub mod store_copy;
 
 use crate::cli::{CheckArgs, MigrateArgs};
 use crate::config::{self, ConfigError, Overrides, Settings};
@@ -78,8 +79,14 @@ pub fn serve(overrides: &Overrides) -> Result<(), CommandError> {
 pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandError> {
     let settings = Settings::load(overrides)?;
     telemetry::init(&settings.log, Sink::Stderr);
-    let plan = store::migration_plan(&settings.data_dir).map_err(explain_store_error)?;
-    let path = config::display_path(&plan.path);
+    let plan = store::migration_plan(&store_location(&settings)?).map_err(explain_store_error)?;
+    let path = &plan.shown;
+    if !plan.schema.is_empty() {
+        println!("pending PostgreSQL schema steps ({}):", plan.schema.len());
+        for step in &plan.schema {
+            println!("  {:>4}  {}", step.version, step.name);
+        }
+    }
     match plan.current {
         None => println!(
             "no store at {path} yet; the first start creates it at schema version {}",
@@ -120,6 +127,19 @@ pub fn migrate(overrides: &Overrides, args: &MigrateArgs) -> Result<(), CommandE
         );
         Ok::<_, CommandError>(())
     })
+}
+
+/// Where the configured store lives: the data folder's file, or the
+/// PostgreSQL database of `store.postgres_url`.
+pub(crate) fn store_location(settings: &Settings) -> Result<store::Location, CommandError> {
+    match settings
+        .store_options()
+        .map_err(anyhow::Error::from)?
+        .postgres
+    {
+        Some(pool) => store::Location::postgres(pool).map_err(explain_store_error),
+        None => Ok(store::Location::Folder(settings.data_dir.clone())),
+    }
 }
 
 pub(crate) fn explain_store_error(e: StoreError) -> CommandError {

@@ -35,6 +35,10 @@ pub struct StoreSettings {
     /// Set whenever a PostgreSQL URL is configured, whatever the backend
     /// (a store copy may use it); `backend = postgres` guarantees it.
     pub postgres: Option<PostgresOptions>,
+    /// `store.postgres_ca_file`, also for URLs given on the command line.
+    pub postgres_ca_file: Option<PathBuf>,
+    /// `store.postgres_connect_timeout_secs`.
+    pub postgres_connect_timeout: Duration,
     /// The key the URL came from: `store.postgres_url` or the file's.
     url_key: Option<&'static Key>,
 }
@@ -131,8 +135,10 @@ pub(super) fn parse(parser: &mut Parser, env: &BTreeMap<String, String>) -> Stor
             url,
             pool_size: pool_size as usize,
             connect_timeout: Duration::from_secs(timeout),
-            ca_file,
+            ca_file: ca_file.clone(),
         }),
+        postgres_ca_file: ca_file,
+        postgres_connect_timeout: Duration::from_secs(timeout),
         url_key,
     }
 }

@@ -102,6 +102,9 @@ pub enum Outage {
     Failed(Arc<str>),
     /// The store is being re-opened after an I/O error; a moment's wait.
     Reopening,
+    /// The PostgreSQL database cannot be reached, or the connection or the
+    /// server went away (a restart, a failover).
+    Database(Arc<str>),
 }
 
 impl Outage {
@@ -118,6 +121,7 @@ impl std::fmt::Display for Outage {
                 "the disk holding the store is full ({why}); nothing was written. free space on it: the service recovers by itself"
             ),
             Self::Failed(why) => write!(f, "the store could not commit: {why}"),
+            Self::Database(why) => write!(f, "the database is unavailable: {why}"),
             Self::Reopening => write!(f, "the store is re-opening after an I/O error"),
         }
     }

@@ -43,8 +43,8 @@ use crate::store::engine::Db;
 use accounts::AuditContext;
 pub use error::{Missing, Outage, StoreError};
 pub use offline::{
-    MigrationPlan, StoreFacts, migration_plan, open_read_only_for, open_unserved, read_counts,
-    read_counts_of, read_facts, read_key_info,
+    Location, MigrationPlan, StoreFacts, migration_plan, open_read_only_for, open_unserved,
+    read_counts, read_counts_of, read_facts, read_key_info,
 };
 pub use open::create_private_store;
 pub(crate) use open::open_database;

@@ -1,10 +1,82 @@
 //! Reading a store no server holds: what `diagnose`, `migrate --plan`,
 //! `restore` and an offline backup need, without writing to the file and
 //! without the writer, the keys or the migrations a served store starts.
+//!
+//! A store is a file in a data folder or a PostgreSQL database; a
+//! [`Location`] names either, so the commands read both the same way. A
+//! PostgreSQL database may be in use by running instances meanwhile: its
+//! reads are snapshots and its writes take the instances' write lock.
 
-use super::{FILE_NAME, StoreError, keys, meta, migrations, open::open_database, tables};
+use super::engine::{pg::PgDb, schema};
+use super::{FILE_NAME, StoreError, keys, meta, migrations, open::open_database, postgres, tables};
 use crate::store::engine::Db;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where a store lives.
+#[derive(Clone)]
+pub enum Location {
+    /// `launchpad.redb` in this data folder.
+    Folder(PathBuf),
+    /// The database this pool reaches, with the runtime its connections
+    /// live on (kept for as long as the location, so they do too).
+    Postgres(Arc<PgDb>),
+}
+
+impl Location {
+    /// The database `pool` reaches.
+    pub fn postgres(pool: postgres::Pool) -> Result<Self, StoreError> {
+        Ok(Self::Postgres(Arc::new(PgDb::new(pool)?)))
+    }
+
+    /// The store file, or the URL with its password masked, for messages.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Folder(dir) => crate::fsutil::display_path(&dir.join(FILE_NAME)),
+            Self::Postgres(db) => db.pool().url().to_string(),
+        }
+    }
+
+    /// Whether a store is there: the file exists, or the database holds
+    /// LaunchPad's tables with a schema version.
+    pub fn exists(&self) -> Result<bool, StoreError> {
+        match self {
+            Self::Folder(dir) => Ok(dir.join(FILE_NAME).exists()),
+            Self::Postgres(_) => {
+                let db = self.open_read_only()?;
+                let pg = db.postgres().expect("a PostgreSQL database");
+                if schema::pending(pg)?.len() == schema::SQL_MIGRATIONS.len() {
+                    return Ok(false);
+                }
+                Ok(migrations::current_version_of(&db)? > 0)
+            }
+        }
+    }
+
+    /// Opens the store for reading only: the file without its lock (it is
+    /// refused while a server holds it), or the database.
+    pub fn open_read_only(&self) -> Result<Db, StoreError> {
+        match self {
+            Self::Folder(dir) => open_read_only(&dir.join(FILE_NAME)),
+            Self::Postgres(db) => Ok(Db::Postgres(Arc::clone(db))),
+        }
+    }
+
+    /// Opens an existing store for writing without a writer: refused while a
+    /// server holds the file; on PostgreSQL its writes wait for the
+    /// instances' write lock.
+    pub fn open_unserved(&self, cache_bytes: usize) -> Result<Db, StoreError> {
+        match self {
+            Self::Folder(dir) => open_unserved(dir, cache_bytes),
+            Self::Postgres(_) => {
+                if !self.exists()? {
+                    return Err(StoreError::Io(format!("no store in {}", self.shown())));
+                }
+                self.open_read_only()
+            }
+        }
+    }
+}
 
 /// Row counts per table of a store no server holds, read without writing.
 pub fn read_counts(path: &Path) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
@@ -65,13 +137,13 @@ impl StoreFacts {
 }
 
 /// Reads the facts of a store no server holds, without writing.
-pub fn read_facts(path: &Path) -> Result<StoreFacts, StoreError> {
-    StoreFacts::read(&open_read_only(path)?)
+pub fn read_facts(location: &Location) -> Result<StoreFacts, StoreError> {
+    StoreFacts::read(&location.open_read_only()?)
 }
 
 /// Reads the data key's public facts from a store no server holds.
-pub fn read_key_info(path: &Path) -> Result<keys::KeyInfo, StoreError> {
-    let db = open_read_only(path)?;
+pub fn read_key_info(location: &Location) -> Result<keys::KeyInfo, StoreError> {
+    let db = location.open_read_only()?;
     keys::read(&db)?
         .map(|(info, _)| info)
         .ok_or_else(|| StoreError::Corrupt("the store has no data key yet".into()))
@@ -94,23 +166,34 @@ pub(super) fn open_read_only(path: &Path) -> Result<Db, StoreError> {
 
 /// What `launchpad migrate --plan` reports, read without changing anything.
 pub struct MigrationPlan {
-    pub path: PathBuf,
+    /// The store file, or the database's URL masked.
+    pub shown: String,
+    /// On PostgreSQL, the SQL steps that create and change its tables.
+    pub schema: Vec<&'static schema::SqlMigration>,
     /// `None` when no store exists yet.
     pub current: Option<u32>,
     pub pending: Vec<&'static migrations::Migration>,
 }
 
-/// Reads the schema version of the store in `data_dir` without writing to it.
-pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
-    let path = data_dir.join(FILE_NAME);
-    if !path.exists() {
+/// Reads the schema version of the store at `location` without writing to it.
+pub fn migration_plan(location: &Location) -> Result<MigrationPlan, StoreError> {
+    let shown = location.shown();
+    let schema = match location {
+        Location::Folder(_) => Vec::new(),
+        Location::Postgres(_) => {
+            let db = location.open_read_only()?;
+            schema::pending(db.postgres().expect("a PostgreSQL database"))?
+        }
+    };
+    if !location.exists()? {
         return Ok(MigrationPlan {
-            path,
+            shown,
+            schema,
             current: None,
             pending: migrations::pending(0).collect(),
         });
     }
-    let db = open_read_only(&path)?;
+    let db = location.open_read_only()?;
     let tx = db.begin_read()?;
     let current = migrations::version_in(&tx.open_table(tables::META)?)?;
     if current > migrations::latest_version() {
@@ -120,7 +203,8 @@ pub fn migration_plan(data_dir: &Path) -> Result<MigrationPlan, StoreError> {
         });
     }
     Ok(MigrationPlan {
-        path,
+        shown,
+        schema,
         current: Some(current),
         pending: migrations::pending(current).collect(),
     })

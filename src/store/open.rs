@@ -31,6 +31,14 @@ impl Store {
                 (db, ring)
             }
             Some(pool) => {
+                // The folder still holds the admin socket, logs and, in
+                // development, the identity.
+                create_private_dir(&options.data_dir).map_err(|e| {
+                    StoreError::Io(format!(
+                        "creating the data folder {}: {e}",
+                        options.data_dir.display()
+                    ))
+                })?;
                 let db = Db::Postgres(Arc::new(PgDb::new(pool.clone())?));
                 let identity = options.identity.clone();
                 tokio::task::spawn_blocking(move || {

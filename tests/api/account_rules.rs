@@ -13,6 +13,7 @@ fn launchpad(data: &Path, args: &[&str], password: &str) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env_clear()
+        .envs(crate::backend::store_env(data))
         .env("LAUNCHPAD_PASSWORD", password)
         .output()
         .unwrap()

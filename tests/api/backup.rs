@@ -444,6 +444,7 @@ fn a_server_killed_mid_backup_leaves_no_file_under_the_final_name_and_restarts_w
         .arg("--data-dir")
         .arg(&data)
         .env_clear()
+        .envs(crate::backend::store_env(&data))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -488,6 +489,7 @@ fn a_restore_killed_mid_swap_leaves_the_old_store_or_the_new_one_whole() {
             .arg("--data-dir")
             .arg(&data)
             .env_clear()
+            .envs(crate::backend::store_env(&data))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -699,6 +701,7 @@ fn a_backup_carries_accounts_so_a_restored_store_keeps_its_users_and_tokens() {
         ])
         .arg(&data)
         .env_clear()
+        .envs(crate::backend::store_env(&data))
         .env("LAUNCHPAD_PASSWORD", "correct horse battery staple 42")
         .output()
         .unwrap();

@@ -13,6 +13,7 @@ fn diagnose(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env_clear()
+        .envs(crate::backend::store_env(data))
         .envs(env.iter().copied())
         .output()
         .unwrap()

@@ -307,6 +307,7 @@ fn a_server_killed_during_rotation_restarts_with_every_value_readable() {
         .args(["keys", "rotate", "--data-dir"])
         .arg(dir.path())
         .env_clear()
+        .envs(crate::backend::store_env(dir.path()))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

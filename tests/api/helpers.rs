@@ -63,19 +63,27 @@ pub async fn spawn_app_in(data_dir: TempDir, env: &[(&str, &str)]) -> TestApp {
 /// prototype client's setting, so tests of other features need no sign-in.
 pub const TEST_ANONYMOUS_ROLE: (&str, &str) = ("LAUNCHPAD_ANONYMOUS_ROLE", "editor");
 
-fn with_test_defaults<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut all = env.to_vec();
+/// `env`, with the test anonymous role and the suite's store backend
+/// unless `env` sets its own.
+fn with_test_defaults(data_dir: &Path, env: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     if !env.iter().any(|(k, _)| *k == TEST_ANONYMOUS_ROLE.0) {
-        all.push(TEST_ANONYMOUS_ROLE);
+        all.push((TEST_ANONYMOUS_ROLE.0.into(), TEST_ANONYMOUS_ROLE.1.into()));
+    }
+    if !env
+        .iter()
+        .any(|(k, _)| k.starts_with("LAUNCHPAD_STORE_BACKEND"))
+    {
+        all.extend(crate::backend::store_env(data_dir));
     }
     all
 }
 
 pub fn settings_for(data_dir: &Path, env: &[(&str, &str)]) -> Settings {
-    let env: BTreeMap<String, String> = with_test_defaults(env)
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let env: BTreeMap<String, String> = with_test_defaults(data_dir, env).into_iter().collect();
     let overrides = Overrides {
         config_file: None,
         data_dir: Some(data_dir.to_owned()),
@@ -318,7 +326,7 @@ fn spawn_serving(
         .arg(data_dir)
         .env_clear()
         .env("LAUNCHPAD_LOG_FORMAT", "json")
-        .envs(with_test_defaults(env))
+        .envs(with_test_defaults(data_dir, env))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -423,6 +431,7 @@ pub fn run(args: &[&str], data: &Path, extra: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env_clear()
+        .envs(crate::backend::store_env(data))
         .output()
         .expect("the binary runs")
 }

@@ -519,7 +519,9 @@ async fn answers_older_than_the_retention_are_pruned_and_the_key_runs_afresh() {
     use launchpad::store::idempotency::{Answer, Claim, Found, answering};
     let dir = tempfile::tempdir().unwrap();
     let settings = crate::helpers::settings_for(dir.path(), &[("LAUNCHPAD_DEMO_DATA", "false")]);
-    let store = Store::open(&settings.store_options()).await.unwrap();
+    let store = Store::open(&settings.store_options().unwrap())
+        .await
+        .unwrap();
     let claim = Claim {
         scope: "user:test".into(),
         key: "old".into(),

@@ -3,6 +3,7 @@
 
 mod account_rules;
 mod auth;
+mod backend;
 mod backup;
 mod backup_hostile;
 mod backup_sealed;

@@ -2,35 +2,28 @@
 //! seam keeps redb's promises on a real server.
 
 use launchpad::domain::{NewProject, ProjectName};
+use launchpad::store::postgres::{self, Pool, PostgresOptions, PostgresUrl};
 use launchpad::store::{Store, StoreOptions};
 
 /// A new, empty database on the test server, and a pool of connections to it.
-pub async fn fresh_database() -> deadpool_postgres::Pool {
-    let admin = std::env::var("LAUNCHPAD_TEST_POSTGRES_URL").expect(
-        "LAUNCHPAD_TEST_POSTGRES_URL names the test PostgreSQL server: start one with scripts/pg-test-server.sh start",
-    );
-    let name = format!("lp_test_{}", uuid::Uuid::new_v4().simple());
-    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .expect("the test server answers");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("a test database is created");
-    let mut config: tokio_postgres::Config = admin.parse().unwrap();
-    config.dbname(&name);
-    let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
-    deadpool_postgres::Pool::builder(manager)
-        .max_size(8)
-        .build()
-        .unwrap()
+pub async fn fresh_database() -> Pool {
+    let server = crate::backend::test_server();
+    let url = server.fresh_database();
+    postgres::pool(&PostgresOptions {
+        url: PostgresUrl::parse(&url).expect("a valid URL"),
+        pool_size: 8,
+        connect_timeout: std::time::Duration::from_secs(5),
+        ca_file: Some(server.ca.clone()),
+    })
+    .expect("a pool")
 }
 
-fn options(dir: &std::path::Path, pool: deadpool_postgres::Pool) -> StoreOptions {
+fn options(dir: &std::path::Path, pool: Pool) -> StoreOptions {
     StoreOptions {
         postgres: Some(pool),
-        ..crate::helpers::settings_for(dir, &[("LAUNCHPAD_DEMO_DATA", "true")]).store_options()
+        ..crate::helpers::settings_for(dir, &[("LAUNCHPAD_DEMO_DATA", "true")])
+            .store_options()
+            .unwrap()
     }
 }
 
@@ -110,7 +103,7 @@ async fn a_backup_of_a_postgres_store_restores_into_another_database_whole() {
     let restored_into = target.clone();
     let report = tokio::task::spawn_blocking(move || {
         let db = launchpad::store::engine::Db::Postgres(std::sync::Arc::new(
-            launchpad::store::engine::pg::PgDb::new(restored_into),
+            launchpad::store::engine::pg::PgDb::new(restored_into).unwrap(),
         ));
         launchpad::store::engine::schema::migrate(db.postgres().unwrap()).unwrap();
         launchpad::backup::restore_into(
@@ -136,7 +129,9 @@ async fn a_store_copies_from_redb_to_postgres_and_back_verified_record_by_record
     use launchpad::store::engine::{Db, pg::PgDb, schema};
     let dir = tempfile::tempdir().unwrap();
     let settings = crate::helpers::settings_for(dir.path(), &[]);
-    let store = Store::open(&settings.store_options()).await.unwrap();
+    let store = Store::open(&settings.store_options().unwrap())
+        .await
+        .unwrap();
     let before = every_project(&store).await;
     store.close().await;
     let pool = fresh_database().await;
@@ -155,7 +150,7 @@ async fn a_store_copies_from_redb_to_postgres_and_back_verified_record_by_record
         );
         tokio::task::spawn_blocking(move || {
             let redb = launchpad::store::open_read_only_for(&file).unwrap();
-            let pg = Db::Postgres(std::sync::Arc::new(PgDb::new(pool)));
+            let pg = Db::Postgres(std::sync::Arc::new(PgDb::new(pool).unwrap()));
             schema::migrate(pg.postgres().unwrap()).unwrap();
             let there = launchpad::backup::copy(&redb, &pg, false).unwrap();
             let fresh = launchpad::store::create_private_store(&back_file, 1 << 20).unwrap();
@@ -170,7 +165,9 @@ async fn a_store_copies_from_redb_to_postgres_and_back_verified_record_by_record
     let copied = every_project(&on_postgres).await;
     on_postgres.close().await;
     let back_settings = crate::helpers::settings_for(back.path(), &[]);
-    let home_again = Store::open(&back_settings.store_options()).await.unwrap();
+    let home_again = Store::open(&back_settings.store_options().unwrap())
+        .await
+        .unwrap();
     let round_trip = every_project(&home_again).await;
     home_again.close().await;
 

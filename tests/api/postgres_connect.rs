@@ -6,6 +6,7 @@
 //! These tests need that server. Without it they fail and say how to start
 //! it, rather than pass without having run.
 
+use crate::backend::test_server as server;
 use crate::helpers::binary;
 use launchpad::store::postgres::{
     self, ConnectError, PostgresOptions, PostgresUrl, ServerFacts, TlsFailure,
@@ -13,65 +14,6 @@ use launchpad::store::postgres::{
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-
-/// The test server: its admin URL (no sslmode) and its CA certificate.
-struct TestServer {
-    url: String,
-    ca: PathBuf,
-}
-
-/// The server named by `LAUNCHPAD_TEST_POSTGRES_URL` and
-/// `LAUNCHPAD_TEST_POSTGRES_CA`, else by the file the script writes.
-fn server() -> TestServer {
-    let from_env = std::env::var("LAUNCHPAD_TEST_POSTGRES_URL")
-        .ok()
-        .zip(std::env::var("LAUNCHPAD_TEST_POSTGRES_CA").ok());
-    let (url, ca) = from_env.or_else(from_state_file).unwrap_or_else(|| {
-        panic!(
-            "no PostgreSQL server for the tests: run `scripts/pg-test-server.sh start` \
-             (scripts/test.sh does), or set LAUNCHPAD_TEST_POSTGRES_URL and LAUNCHPAD_TEST_POSTGRES_CA"
-        )
-    });
-    TestServer {
-        url,
-        ca: PathBuf::from(ca),
-    }
-}
-
-fn from_state_file() -> Option<(String, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/pg-test-server.env");
-    let text = std::fs::read_to_string(path).ok()?;
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name}=")))
-            .map(str::to_owned)
-    };
-    value("LAUNCHPAD_TEST_POSTGRES_URL").zip(value("LAUNCHPAD_TEST_POSTGRES_CA"))
-}
-
-impl TestServer {
-    /// The admin URL with `params` added, e.g. `sslmode=require`.
-    fn url_with(&self, params: &str) -> String {
-        if params.is_empty() {
-            self.url.clone()
-        } else {
-            format!("{}?{params}", self.url)
-        }
-    }
-
-    /// The admin URL's password.
-    fn password(&self) -> &str {
-        let credentials = self
-            .url
-            .split_once("://")
-            .unwrap()
-            .1
-            .split_once('@')
-            .unwrap()
-            .0;
-        credentials.split_once(':').unwrap().1
-    }
-}
 
 fn options(url: &str, ca_file: Option<PathBuf>) -> PostgresOptions {
     PostgresOptions {

@@ -102,6 +102,7 @@ async fn ready_fails_the_backup_check_until_a_backup_meets_the_policy() {
             .arg("--data-dir")
             .arg(&data)
             .env_clear()
+            .envs(crate::backend::store_env(&data))
             .output()
             .unwrap()
     })

@@ -163,6 +163,7 @@ fn serve_logging_to(data: &std::path::Path, log_file: &std::path::Path) -> Runni
         ])
         .arg(data)
         .env_clear()
+        .envs(crate::backend::store_env(data))
         .env("LAUNCHPAD_ANONYMOUS_ROLE", "editor")
         .env("LAUNCHPAD_LOG_FILE", log_file)
         .env("LAUNCHPAD_LOG_RETENTION_DAYS", "7")

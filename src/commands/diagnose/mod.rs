@@ -24,7 +24,6 @@ use crate::store::{self, StoreFacts, classification};
 use anyhow::{Context, anyhow};
 use checks::{backup, config, data_key, disk, identity, schema};
 use serde::Serialize;
-use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -154,35 +153,48 @@ fn print_summary(report: &Report) {
 
 fn audit(settings: &Settings) -> Vec<Finding> {
     let mut findings = config(settings);
-    let store_file = settings.data_dir.join(store::FILE_NAME);
-    findings.push(identity(settings, store_file.exists()));
-    match facts(settings, &store_file) {
-        Ok(Some(facts)) => {
-            let size = std::fs::metadata(&store_file).map_or(0, |m| m.len());
+    let location = match super::store_location(settings) {
+        Ok(location) => location,
+        Err(e) => {
             findings.push(finding(
                 "store",
-                Severity::Ok,
-                format!(
-                    "{} ({:.1} MiB)",
-                    display_path(&store_file),
-                    size as f64 / 1_048_576.0
-                ),
-                "",
+                Severity::Critical,
+                e.to_string(),
+                "check the store.postgres_* settings with `launchpad config check`",
             ));
+            return findings;
+        }
+    };
+    let store_file = location.shown();
+    let exists = location.exists().unwrap_or(true);
+    findings.push(identity(settings, exists));
+    match facts(settings, &location, exists) {
+        Ok(Some(facts)) => {
+            let described = match &location {
+                store::Location::Folder(dir) => {
+                    let size = std::fs::metadata(dir.join(store::FILE_NAME)).map_or(0, |m| m.len());
+                    format!("redb, {store_file} ({:.1} MiB)", size as f64 / 1_048_576.0)
+                }
+                store::Location::Postgres(_) => format!("PostgreSQL, {store_file}"),
+            };
+            findings.push(finding("store", Severity::Ok, described, ""));
             findings.push(schema(&facts));
+            if let Some(pending) = sql_schema_pending(&location) {
+                findings.push(pending);
+            }
             findings.push(data_key(settings, &facts));
             findings.push(backup(settings, &facts));
         }
         Ok(None) => findings.push(finding(
             "store",
             Severity::Warning,
-            format!("no store at {} yet", display_path(&store_file)),
+            format!("no store in {store_file} yet"),
             "start `launchpad serve` once to create it",
         )),
         Err(e) => findings.push(finding(
             "store",
             Severity::Critical,
-            format!("cannot read {}: {e}", display_path(&store_file)),
+            format!("cannot read {store_file}: {e}"),
             "see runbooks/store-corruption.md",
         )),
     }
@@ -205,7 +217,35 @@ fn audit(settings: &Settings) -> Vec<Finding> {
     findings
 }
 
-fn facts(settings: &Settings, store_file: &Path) -> anyhow::Result<Option<StoreFacts>> {
+/// On PostgreSQL, the schema steps this binary would still apply.
+fn sql_schema_pending(location: &store::Location) -> Option<Finding> {
+    let plan = store::migration_plan(location).ok()?;
+    if matches!(location, store::Location::Folder(_)) {
+        return None;
+    }
+    Some(if plan.schema.is_empty() {
+        finding(
+            "database_schema",
+            Severity::Ok,
+            "every PostgreSQL schema step applied".to_owned(),
+            "",
+        )
+    } else {
+        let steps: Vec<String> = plan.schema.iter().map(|s| s.version.to_string()).collect();
+        finding(
+            "database_schema",
+            Severity::Warning,
+            format!("PostgreSQL schema steps pending: {}", steps.join(", ")),
+            "run `launchpad migrate` once, from one instance",
+        )
+    })
+}
+
+fn facts(
+    settings: &Settings,
+    location: &store::Location,
+    exists: bool,
+) -> anyhow::Result<Option<StoreFacts>> {
     match admin::call(&settings.data_dir, &Request::StoreFacts)
         .context("asking the running server")?
     {
@@ -213,7 +253,7 @@ fn facts(settings: &Settings, store_file: &Path) -> anyhow::Result<Option<StoreF
             let value = answer.map_err(|e| anyhow!("the server says: {e}"))?;
             Ok(Some(serde_json::from_value(value)?))
         }
-        Reached::NoServer if !store_file.exists() => Ok(None),
-        Reached::NoServer => Ok(Some(store::read_facts(store_file)?)),
+        Reached::NoServer if !exists => Ok(None),
+        Reached::NoServer => Ok(Some(store::read_facts(location)?)),
     }
 }

@@ -582,7 +582,7 @@ fn sql_name(name: &str) -> String {
 
 /// A failure to get a connection: the database is unreachable.
 pub(super) fn pool_error(e: ConnectError) -> StoreError {
-    StoreError::Unavailable(Outage::Failed(e.to_string().into()))
+    StoreError::Unavailable(Outage::Database(e.to_string().into()))
 }
 
 /// A query that failed: an outage when the connection or the server went
@@ -598,9 +598,7 @@ pub fn db_error(e: tokio_postgres::Error) -> StoreError {
         None => e.to_string(),
     };
     if lost || code.is_none() {
-        StoreError::Unavailable(Outage::Failed(
-            format!("the PostgreSQL database is unavailable: {detail}").into(),
-        ))
+        StoreError::Unavailable(Outage::Database(detail.into()))
     } else {
         StoreError::Database(detail)
     }

@@ -24,6 +24,7 @@ pub fn launchpad(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env_clear()
+        .envs(crate::backend::store_env(data))
         .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
