@@ -18,12 +18,17 @@
 #   stop   stops the server and removes its folder and that file.
 #   url    prints the URL (postgres://launchpad:…@127.0.0.1:PORT/launchpad).
 #   ca     prints the path of the CA certificate.
+#   crash  stops the server at once, as a crash or a failover would (its
+#          data stays); resume starts it again on the same port.
 #
-# Usage: scripts/pg-test-server.sh start|stop|url|ca
+# LAUNCHPAD_PG_STATE names another state file, for a second server of a
+# test's own (one it may crash without disturbing the others).
+#
+# Usage: scripts/pg-test-server.sh start|stop|url|ca|crash|resume
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state=target/pg-test-server.env
+state="${LAUNCHPAD_PG_STATE:-target/pg-test-server.env}"
 pg_user=launchpad-pg
 role=launchpad
 database=launchpad
@@ -211,6 +216,19 @@ stop() {
     say "stopped and removed $folder"
 }
 
+# Stops the server without a checkpoint, as a crash would; keeps its data.
+crash() {
+    folder="$(read_state PG_FOLDER)"
+    as_server "$(read_state PG_BINDIR)/pg_ctl" stop -m immediate -w -D "$folder/data" >/dev/null
+    say "crashed the server in $folder (scripts/pg-test-server.sh resume starts it again)"
+}
+
+resume() {
+    folder="$(read_state PG_FOLDER)"
+    as_server "$(read_state PG_BINDIR)/pg_ctl" start -w -t 60 -D "$folder/data" -l "$folder/server.log" >/dev/null
+    say "resumed the server in $folder"
+}
+
 # The URL with its password hidden, for messages.
 mask() { sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$1"; }
 
@@ -219,8 +237,10 @@ start) start ;;
 stop) stop ;;
 url) read_state LAUNCHPAD_TEST_POSTGRES_URL ;;
 ca) read_state LAUNCHPAD_TEST_POSTGRES_CA ;;
+crash) crash ;;
+resume) resume ;;
 *)
-    echo "usage: scripts/pg-test-server.sh start|stop|url|ca" >&2
+    echo "usage: scripts/pg-test-server.sh start|stop|url|ca|crash|resume" >&2
     exit 2
     ;;
 esac

@@ -122,9 +122,21 @@ pub async fn sign_in(
 ) -> Result<SignedIn, AccountError> {
     // Limits count attempts per account without keeping the email itself.
     let account = *SecretDigest::of(&email.trim().to_lowercase()).as_bytes();
-    limits
-        .check_login(ip, &account)
-        .map_err(AccountError::RateLimited)?;
+    // On PostgreSQL the limits are the database's, shared by every instance.
+    let shared = store.postgres();
+    let account_key = [b"account:".as_slice(), &account].concat();
+    match &shared {
+        Some(pg) => {
+            let keys = vec![format!("ip:{ip}").into_bytes(), account_key.clone()];
+            if let Err(wait) = pg.login_attempt(keys, limits.login_per_minute()).await? {
+                limits.count_login_refusal();
+                return Err(AccountError::RateLimited(wait));
+            }
+        }
+        None => limits
+            .check_login(ip, &account)
+            .map_err(AccountError::RateLimited)?,
+    }
     let found = match UserEmail::parse(email) {
         Ok(email) => {
             store
@@ -141,13 +153,19 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if verified => user,
         other => {
-            limits.login_failed(&account);
+            match &shared {
+                Some(pg) => pg.login_failed(account_key).await?,
+                None => limits.login_failed(&account),
+            }
             let target = other.map(|u| format!("user:{}", u.id));
             store.audit(who, "login.failure", target).await?;
             return Err(AccountError::WrongCredentials);
         }
     };
-    limits.login_succeeded(&account);
+    match &shared {
+        Some(pg) => pg.login_succeeded(account_key).await?,
+        None => limits.login_succeeded(&account),
+    }
     let session = random_secret("", 32);
     store
         .create_session(SecretDigest::of(&session), user.id, who)

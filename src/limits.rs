@@ -27,6 +27,7 @@ pub struct Limits {
     login_account: DefaultKeyedRateLimiter<[u8; 32]>,
     api: DefaultKeyedRateLimiter<String>,
     lockouts: Mutex<HashMap<[u8; 32], Lockout>>,
+    login_per_minute: u32,
     /// Requests answered 429 by each limit: `launchpad_rate_limited_total{kind}`.
     pub rejected: prometheus::IntCounterVec,
 }
@@ -57,6 +58,7 @@ impl Limits {
             login_account: RateLimiter::keyed(login),
             api: RateLimiter::keyed(api),
             lockouts: Mutex::new(HashMap::new()),
+            login_per_minute: login_per_minute.max(1),
             rejected: prometheus::IntCounterVec::new(
                 prometheus::Opts::new(
                     "launchpad_rate_limited_total",
@@ -109,6 +111,16 @@ impl Limits {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(account);
+    }
+
+    /// Sign-in attempts allowed per client and per account each minute.
+    pub fn login_per_minute(&self) -> u32 {
+        self.login_per_minute
+    }
+
+    /// Counts a sign-in refused by limits kept elsewhere (PostgreSQL).
+    pub fn count_login_refusal(&self) {
+        self.rejected.with_label_values(&["login"]).inc();
     }
 
     /// Spends one request of `caller`'s API budget.

@@ -34,6 +34,27 @@ pub struct Metrics {
     disk_size: IntGauge,
     ready: IntGauge,
     ready_checks: IntGaugeVec,
+    /// Only on PostgreSQL.
+    pool: Option<PoolGauges>,
+}
+
+/// The connection pool's state, read at each scrape.
+struct PoolGauges {
+    connections: IntGaugeVec,
+    waiting: IntGauge,
+}
+
+impl PoolGauges {
+    fn set(&self, status: deadpool_postgres::Status) {
+        let in_use = status.size.saturating_sub(status.available);
+        self.connections
+            .with_label_values(&["in_use"])
+            .set(in_use as i64);
+        self.connections
+            .with_label_values(&["idle"])
+            .set(status.available as i64);
+        self.waiting.set(status.waiting as i64);
+    }
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
@@ -70,6 +91,9 @@ fn register_collected(
         prometheus::process_collector::ProcessCollector::for_self(),
     ))?;
     registry.register(Box::new(store.commit_seconds()))?;
+    if let Some(queries) = store.query_seconds() {
+        registry.register(Box::new(queries))?;
+    }
     for kind in ["login", "api"] {
         limits.rejected.with_label_values(&[kind]);
     }
@@ -161,6 +185,22 @@ impl Metrics {
                 "1 when this readiness check passes, else 0",
                 "check",
             )?,
+            pool: match store.pool_status() {
+                None => None,
+                Some(_) => Some(PoolGauges {
+                    connections: gauge_vec(
+                        &registry,
+                        "launchpad_db_pool_connections",
+                        "Connections to PostgreSQL held by this instance, in use or idle",
+                        "state",
+                    )?,
+                    waiting: gauge(
+                        &registry,
+                        "launchpad_db_pool_waiting",
+                        "Callers waiting for a free PostgreSQL connection",
+                    )?,
+                }),
+            },
             registry,
         };
         Ok(metrics)
@@ -193,6 +233,9 @@ impl Metrics {
         }
         self.ready.set(i64::from(readiness.ready()));
         self.unknown_keys.set(checker.drift().len() as i64);
+        if let (Some(gauges), Some(status)) = (&self.pool, checker.store().pool_status()) {
+            gauges.set(status);
+        }
         let store = checker.store().clone();
         let data_dir = checker.data_dir().to_owned();
         let facts = tokio::task::spawn_blocking(move || {

@@ -133,7 +133,14 @@ impl Checker {
             self.store
                 .probe()
                 .await
-                .map(|()| "readable and writable: a commit and a file write were fsync'd".into())
+                .map(|()| {
+                    if self.store.pool_status().is_some() {
+                        "readable and writable: a round trip and a commit to PostgreSQL, and a file write in the data folder"
+                    } else {
+                        "readable and writable: a commit and a file write were fsync'd"
+                    }
+                    .into()
+                })
                 .map_err(|e| e.to_string()),
         )
     }

@@ -222,6 +222,15 @@ async fn prune_idempotency(store: Store) {
                 tracing::warn!(error = %e, "removing expired idempotency answers failed; retrying later")
             }
         }
+        if let Some(pg) = store.postgres() {
+            match pg.prune_login_limits().await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "removed ended sign-in windows and lockouts"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "removing ended sign-in limits failed; retrying later")
+                }
+            }
+        }
     }
 }
 

@@ -206,6 +206,12 @@ pub fn restore_into(
     identity: &Identity,
     options: RestoreOptions,
 ) -> Result<RestoreReport, BackupError> {
+    // The instance on this machine is asked to stop, as for a file; the
+    // others on the database cannot be seen from here (the runbook says to
+    // stop them all).
+    if options.served && !options.dry_run {
+        return Err(BackupError::ServerRunning(PathBuf::from(shown)));
+    }
     let (verified, opened) = verify(backup, decrypt_with, Some(identity))?;
     if verified.authenticity == Authenticity::Unsigned && !options.accept_unsigned {
         return Err(BackupError::Unsigned);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// One end of a copy, as the operator named it.
 enum End {
     Folder(PathBuf),
-    Database(PostgresOptions),
+    Database(Box<PostgresOptions>),
 }
 
 /// A `postgres://` URL, else a data folder (or the store file in it).
@@ -26,12 +26,12 @@ fn parse_end(flag: &str, text: &str, settings: &Settings) -> Result<End, Command
         let url = PostgresUrl::parse(trimmed)
             .map_err(|e| anyhow!("{flag}: {e}; give a postgres:// URL or a data folder"))?;
         // The timeout and the CA of the configuration, for any URL.
-        return Ok(End::Database(PostgresOptions {
+        return Ok(End::Database(Box::new(PostgresOptions {
             url,
             pool_size: 4,
             connect_timeout: settings.store.postgres_connect_timeout,
             ca_file: settings.store.postgres_ca_file.clone(),
-        }));
+        })));
     }
     if trimmed.is_empty() {
         return Err(anyhow!("{flag} is empty; give a data folder or a postgres:// URL").into());

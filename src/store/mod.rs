@@ -146,6 +146,23 @@ impl Store {
         self.commit_seconds.clone()
     }
 
+    /// The PostgreSQL database, when the store is one: what every instance
+    /// shares besides the tables (sign-in limits).
+    pub fn postgres(&self) -> Option<Arc<engine::pg::PgDb>> {
+        self.db.get().ok()?.postgres().cloned()
+    }
+
+    /// On PostgreSQL: the round-trip histogram, for `/metrics`.
+    pub fn query_seconds(&self) -> Option<prometheus::Histogram> {
+        self.db.get().ok()?.postgres().map(|pg| pg.query_seconds())
+    }
+
+    /// On PostgreSQL: the connection pool's size, idle connections and
+    /// waiting callers, for `/metrics`.
+    pub fn pool_status(&self) -> Option<deadpool_postgres::Status> {
+        self.db.get().ok()?.postgres().map(|pg| pg.pool().status())
+    }
+
     /// Lets queued changes commit, stops the writer and closes the file.
     ///
     /// Other handles (a request still finishing its read) keep the file open
@@ -227,6 +244,9 @@ impl Store {
     /// file the filesystem will take it (readiness, the watchdog).
     pub async fn probe(&self) -> Result<(), StoreError> {
         self.writer.probe().await?;
+        if let Db::Postgres(pg) = self.db.get()? {
+            pg.probe_write().await?;
+        }
         let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
         tokio::task::spawn_blocking(move || probe_folder(&folder, 1))
             .await

@@ -27,6 +27,7 @@ mod metrics;
 mod openapi;
 mod persistence;
 mod pg_engine;
+mod pg_instances;
 mod planning;
 mod postgres_connect;
 mod projects;

@@ -21,9 +21,15 @@ pub async fn fresh_database() -> Pool {
 fn options(dir: &std::path::Path, pool: Pool) -> StoreOptions {
     StoreOptions {
         postgres: Some(pool),
-        ..crate::helpers::settings_for(dir, &[("LAUNCHPAD_DEMO_DATA", "true")])
-            .store_options()
-            .unwrap()
+        ..crate::helpers::settings_for(
+            dir,
+            &[
+                ("LAUNCHPAD_DEMO_DATA", "true"),
+                ("LAUNCHPAD_STORE_BACKEND", "redb"),
+            ],
+        )
+        .store_options()
+        .unwrap()
     }
 }
 
@@ -128,7 +134,7 @@ async fn a_backup_of_a_postgres_store_restores_into_another_database_whole() {
 async fn a_store_copies_from_redb_to_postgres_and_back_verified_record_by_record() {
     use launchpad::store::engine::{Db, pg::PgDb, schema};
     let dir = tempfile::tempdir().unwrap();
-    let settings = crate::helpers::settings_for(dir.path(), &[]);
+    let settings = crate::helpers::settings_for(dir.path(), &[("LAUNCHPAD_STORE_BACKEND", "redb")]);
     let store = Store::open(&settings.store_options().unwrap())
         .await
         .unwrap();
@@ -164,7 +170,8 @@ async fn a_store_copies_from_redb_to_postgres_and_back_verified_record_by_record
     let on_postgres = Store::open(&options(dir.path(), pool)).await.unwrap();
     let copied = every_project(&on_postgres).await;
     on_postgres.close().await;
-    let back_settings = crate::helpers::settings_for(back.path(), &[]);
+    let back_settings =
+        crate::helpers::settings_for(back.path(), &[("LAUNCHPAD_STORE_BACKEND", "redb")]);
     let home_again = Store::open(&back_settings.store_options().unwrap())
         .await
         .unwrap();

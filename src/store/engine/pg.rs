@@ -41,46 +41,46 @@ const FLUSH_AT: usize = 4096;
 /// The prefix of every table LaunchPad keeps in PostgreSQL.
 pub const TABLE_PREFIX: &str = "lp_";
 
-/// A pool of connections to one database, and the runtime they run on.
-///
-/// Every connection lives on a small runtime of its own, never on a
-/// caller's: the store's reads are synchronous calls made from the HTTP
-/// workers' threads, and a connection driven by the thread that waits on
-/// it would never answer. A caller enters that runtime's context and waits
-/// for the query on its own thread ([`PgDb::wait`]); async callers hand the
-/// query over ([`PgDb::run`]).
+/// A pool of connections to one database. Callers wait for a query on
+/// their own thread ([`PgDb::wait`]) inside the context of the pool's
+/// runtime, whose threads drive the sockets meanwhile; async callers hand
+/// the query over to that runtime ([`PgDb::run`]).
 pub struct PgDb {
     pool: Pool,
-    runtime: Option<tokio::runtime::Runtime>,
     /// The highest store generation this instance has seen: committed by
     /// its own writer or read from `lp_generation`.
     seen: AtomicU64,
+    /// Each round trip to the database, for `/metrics`.
+    query_seconds: prometheus::Histogram,
 }
 
-/// Threads of the runtime that drives the connections: the socket work is
-/// small next to the round trips it waits for.
-const IO_THREADS: usize = 2;
-
 impl PgDb {
-    /// Over `pool`, with a runtime of its own for the connections.
+    /// Over `pool`.
     pub fn new(pool: Pool) -> Result<Self, StoreError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(IO_THREADS)
-            .thread_name("launchpad-pg")
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Io(format!("starting the PostgreSQL runtime: {e}")))?;
+        let query_seconds = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "launchpad_db_query_duration_seconds",
+                "Time of each round trip to PostgreSQL: a connection, a query or a commit",
+            )
+            .buckets(vec![
+                0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+        )
+        .expect("valid histogram options");
         Ok(Self {
             pool,
-            runtime: Some(runtime),
             seen: AtomicU64::new(0),
+            query_seconds,
         })
     }
 
-    fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime
-            .as_ref()
-            .expect("held until the database drops")
+    /// The round-trip histogram, to register with the metrics.
+    pub fn query_seconds(&self) -> prometheus::Histogram {
+        self.query_seconds.clone()
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Handle {
+        self.pool.runtime()
     }
 
     /// Runs `work` on the connections' runtime, for async callers.
@@ -88,10 +88,14 @@ impl PgDb {
         &self,
         work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.runtime()
+        let timer = self.query_seconds.start_timer();
+        let outcome = self
+            .runtime()
             .spawn(work)
             .await
-            .map_err(|e| StoreError::Io(format!("a PostgreSQL query did not finish: {e}")))?
+            .map_err(|e| StoreError::Io(format!("a PostgreSQL query did not finish: {e}")))?;
+        timer.observe_duration();
+        outcome
     }
 
     /// The store's generation as of now, across every instance: one small
@@ -107,6 +111,29 @@ impl PgDb {
     pub fn generation_now(&self) -> Result<u64, StoreError> {
         let g = self.wait(read_generation(self.pool.clone()))?;
         Ok(self.saw(g))
+    }
+
+    /// Commits one small write (this instance's row in `lp_probe`), for
+    /// `/ready`: the database takes writes and makes them durable now.
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        let pool = self.pool.clone();
+        let instance = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            client
+                .execute(
+                    "INSERT INTO lp_probe (instance, at) VALUES ($1, now()) \
+                     ON CONFLICT (instance) DO UPDATE SET at = excluded.at",
+                    &[&instance],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+        .await
     }
 
     /// The highest generation seen so far, without asking the database.
@@ -127,6 +154,7 @@ impl PgDb {
     /// own threads drive them meanwhile.
     pub fn wait<T>(&self, work: impl Future<Output = T>) -> T {
         let _context = self.runtime().enter();
+        let _timer = self.query_seconds.start_timer();
         futures_executor::block_on(work)
     }
 
@@ -159,15 +187,6 @@ impl PgDb {
             pending: RefCell::default(),
             dirty: Cell::new(false),
         })
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        // Without waiting: the last handle may drop on an async thread.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 

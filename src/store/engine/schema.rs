@@ -29,6 +29,11 @@ pub const SQL_MIGRATIONS: &[SqlMigration] = &[
         name: "sign-in limits shared by every instance",
         sql: include_str!("sql/0002_login_limits.sql"),
     },
+    SqlMigration {
+        version: 3,
+        name: "a row per instance for the readiness probe's write",
+        sql: include_str!("sql/0003_readiness_probe.sql"),
+    },
 ];
 
 /// The advisory lock held while the schema changes.

@@ -13,6 +13,7 @@ use super::tls;
 use super::url::{MaskedUrl, PostgresUrl};
 use deadpool_postgres::{Manager, ManagerConfig, PoolError, RecyclingMethod, Runtime, TimeoutType};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What `pg_stat_activity.application_name` shows for LaunchPad.
@@ -31,17 +32,48 @@ pub struct PostgresOptions {
 }
 
 /// A pool of connections, cheap to clone; its errors name the masked URL.
+///
+/// Its connections live on a small runtime of their own, never on a
+/// caller's: the store's reads are synchronous calls from the HTTP workers'
+/// threads, and a connection driven by the thread that waits on it would
+/// never answer. The runtime lasts as long as the last clone of the pool.
 #[derive(Clone)]
 pub struct Pool {
     inner: deadpool_postgres::Pool,
     url: MaskedUrl,
     timeout: Duration,
+    io: Arc<Io>,
+}
+
+/// Threads of the runtime that drives the connections: the socket work is
+/// small next to the round trips it waits for.
+const IO_THREADS: usize = 2;
+
+/// The connections' runtime, shut down without waiting when the pool goes
+/// (the last clone may drop on an async thread).
+struct Io(Option<tokio::runtime::Runtime>);
+
+impl Drop for Io {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Builds the pool; fails only on a TLS setup that cannot work (an
 /// unusable CA file, no CA at all for `sslmode=require`).
 pub fn pool(options: &PostgresOptions) -> Result<Pool, ConnectError> {
     let url = options.url.masked().clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(IO_THREADS)
+        .thread_name("launchpad-pg")
+        .enable_all()
+        .build()
+        .map_err(|e| ConnectError::Pool {
+            url: url.clone(),
+            reason: format!("its runtime did not start: {e}"),
+        })?;
     let mut config = options.url.config().clone();
     config.application_name(APPLICATION_NAME);
     config.connect_timeout(options.connect_timeout);
@@ -71,13 +103,32 @@ pub fn pool(options: &PostgresOptions) -> Result<Pool, ConnectError> {
         inner,
         url,
         timeout,
+        io: Arc::new(Io(Some(runtime))),
     })
 }
 
 impl Pool {
-    /// A connection, new or reused.
+    /// A connection, new or reused; a new one is made on the pool's runtime.
     pub async fn get(&self) -> Result<deadpool_postgres::Client, ConnectError> {
-        self.inner.get().await.map_err(|e| self.explain(e))
+        let inner = self.inner.clone();
+        let got = self
+            .runtime()
+            .spawn(async move { inner.get().await })
+            .await
+            .map_err(|e| ConnectError::Pool {
+                url: self.url.clone(),
+                reason: format!("a checkout did not finish: {e}"),
+            })?;
+        got.map_err(|e| self.explain(e))
+    }
+
+    /// The runtime the connections live on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.io
+            .0
+            .as_ref()
+            .expect("held until the pool drops")
+            .handle()
     }
 
     pub fn url(&self) -> &MaskedUrl {
