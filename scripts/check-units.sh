@@ -5,7 +5,9 @@
 # running (in a container too): the units are installed by install.sh into
 # a scratch root, with the real launchpad binary, beside a copy of this
 # machine's own unit folder (sysinit.target and the other targets the units
-# order against) and its mkdir (the backup unit's ExecStartPre=).
+# order against) and its mkdir (the backup unit's ExecStartPre=). The
+# example drop-ins in systemd/*.service.d/ are then installed there as an
+# operator would, and both services are verified again with them applied.
 #
 # Usage: scripts/check-units.sh [BINARY]   (default target/debug/launchpad)
 set -euo pipefail
@@ -33,6 +35,22 @@ for unit in launchpad.service launchpad-backup.service launchpad-backup.timer; d
         echo "verify $unit: clean"
     else
         echo "verify $unit: FAILED"
+        printf '%s\n' "$out" | sed 's/^/  /'
+        status=1
+    fi
+done
+
+# The same units with every example drop-in applied (PostgreSQL).
+for example in systemd/*.service.d/*.conf.example; do
+    unit_d="$(basename "$(dirname "$example")")"
+    mkdir -p "$root/etc/systemd/system/$unit_d"
+    cp "$example" "$root/etc/systemd/system/$unit_d/$(basename "$example" .example)"
+done
+for unit in launchpad.service launchpad-backup.service; do
+    if out="$(systemd-analyze verify --root="$root" "$unit" 2>&1)" && [[ -z "$out" ]]; then
+        echo "verify $unit with its drop-ins: clean"
+    else
+        echo "verify $unit with its drop-ins: FAILED"
         printf '%s\n' "$out" | sed 's/^/  /'
         status=1
     fi
