@@ -14,6 +14,9 @@
 #   BENCH_PROJECTS     projects for the big-list page   (default 100000)
 #   BENCH_CHURN_RATE   writes/s of the background writer in the
 #                      "cache invalidated" runs         (default 200)
+#   BENCH_BACKEND      redb, or postgres: LaunchPad on a throwaway PostgreSQL
+#                      server, one instance and two (scripts/bench/postgres.sh);
+#                      its summary goes to bench-results/latest-postgres.txt
 #
 # GET /api/v1/projects and GET /api/v1/projects/{id} are served from a
 # response cache that every write invalidates, so wrk hammering one URL with
@@ -89,6 +92,8 @@ SERVER_PORT=""
 SERVER_URL=""
 SERVER_LOG=""
 CHURN_PID=""
+EXTRA_PIDS=()
+PG_STOP=""
 
 stop_pid() {
 	local pid="$1" i
@@ -109,6 +114,12 @@ cleanup() {
 	fi
 	if [[ -n $SERVER_PID ]]; then
 		stop_pid "$SERVER_PID"
+	fi
+	for pid in "${EXTRA_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	if [[ -n $PG_STOP ]]; then
+		"$PG_STOP"
 	fi
 	if [[ -s $WORK/coldstart.pid ]]; then
 		stop_pid "$(<"$WORK/coldstart.pid")"
@@ -305,6 +316,51 @@ RUN_ID="b$(date +%s | tail -c 7)$$"
 SUMMARY_ROWS=()
 SUMMARY_NOTES=()
 
+# Writes the summary table and notes, prints them and keeps a copy.
+print_summary() {
+	mkdir -p "$RESULTS_DIR"
+	{
+		echo "LaunchPad benchmark summary"
+		echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
+		echo "host:     $(nproc) CPUs, $(uname -sr), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+		echo "settings: wrk -t$THREADS -c$CONNECTIONS -d$DURATION; BENCH_PROJECTS=$PROJECTS; BENCH_CHURN_RATE=$CHURN_RATE; loopback only"
+		echo "targets:  DESIGN.md section 10 (MB = 10^6 bytes)"
+		echo
+		width=52 # the label column grows to the longest label
+		for r in "${SUMMARY_ROWS[@]}"; do
+			label="${r%%$'\t'*}"
+			((${#label} <= width)) || width=${#label}
+		done
+		printf "%-${width}s %14s   %-12s %s\n" "measure" "result" "target" "verdict"
+		printf '%*s\n' "$((width + 39))" "" | tr ' ' '-'
+		misses=0
+		for r in "${SUMMARY_ROWS[@]}"; do
+			IFS=$'\t' read -r label value target v <<<"$r"
+			printf "%-${width}s %14s   %-12s %s\n" "$label" "$value" "$target" "$v"
+			if [[ $v == MISS ]]; then
+				misses=$((misses + 1))
+			fi
+		done
+		echo
+		for n in "${SUMMARY_NOTES[@]}"; do
+			echo "note: $n"
+		done
+		echo
+		if ((misses == 0)); then
+			echo "all targets met"
+		else
+			echo "$misses figure(s) miss their target (marked MISS)"
+		fi
+	} >"$WORK/summary.txt"
+
+	step "summary"
+	cat "$WORK/summary.txt"
+	cp "$WORK/summary.txt" "$RESULTS_FILE"
+	echo
+	echo "written to ${RESULTS_FILE#"$ROOT"/}"
+}
+
 # row LABEL VALUE TARGET VERDICT
 row() { SUMMARY_ROWS+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"); }
 
@@ -352,6 +408,17 @@ wrk_rows() { # wrk_rows LABEL RPS_TARGET P99_TARGET_MS [non2xx-must-be-zero]
 		row "$label: socket errors + timeouts" "$errs + $timeouts" "0" "MISS"
 	fi
 }
+
+case "${BENCH_BACKEND:-redb}" in
+redb) ;;
+postgres)
+	# shellcheck source=scripts/bench/postgres.sh
+	source "$HELPERS/postgres.sh"
+	print_summary
+	exit 0
+	;;
+*) die "BENCH_BACKEND must be redb or postgres (got '$BENCH_BACKEND')" ;;
+esac
 
 # --- 1. cold start --------------------------------------------------------------
 
@@ -704,44 +771,4 @@ RSS_NOTES_MB="$(mb_from_kb "${T_RSS_KB[get-notes]}")"
 row "RSS peak, notes GET server (after its GETs)" "$RSS_NOTES_MB MB" "<= 64 MB" "$(verdict "$RSS_NOTES_MB" le 64)"
 SUMMARY_NOTES+=("load average (1, 5, 15 min) when the runs started: $LOAD_START; when they ended: $LOAD_END")
 
-mkdir -p "$RESULTS_DIR"
-{
-	echo "LaunchPad benchmark summary"
-	echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
-	echo "host:     $(nproc) CPUs, $(uname -sr), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
-	echo "settings: wrk -t$THREADS -c$CONNECTIONS -d$DURATION; BENCH_PROJECTS=$PROJECTS; BENCH_CHURN_RATE=$CHURN_RATE; loopback only"
-	echo "targets:  DESIGN.md section 10 (MB = 10^6 bytes)"
-	echo
-	width=52 # the label column grows to the longest label
-	for r in "${SUMMARY_ROWS[@]}"; do
-		label="${r%%$'\t'*}"
-		((${#label} <= width)) || width=${#label}
-	done
-	printf "%-${width}s %14s   %-12s %s\n" "measure" "result" "target" "verdict"
-	printf '%*s\n' "$((width + 39))" "" | tr ' ' '-'
-	misses=0
-	for r in "${SUMMARY_ROWS[@]}"; do
-		IFS=$'\t' read -r label value target v <<<"$r"
-		printf "%-${width}s %14s   %-12s %s\n" "$label" "$value" "$target" "$v"
-		if [[ $v == MISS ]]; then
-			misses=$((misses + 1))
-		fi
-	done
-	echo
-	for n in "${SUMMARY_NOTES[@]}"; do
-		echo "note: $n"
-	done
-	echo
-	if ((misses == 0)); then
-		echo "all targets met"
-	else
-		echo "$misses figure(s) miss their target (marked MISS)"
-	fi
-} >"$WORK/summary.txt"
-
-step "summary"
-cat "$WORK/summary.txt"
-cp "$WORK/summary.txt" "$RESULTS_FILE"
-echo
-echo "written to ${RESULTS_FILE#"$ROOT"/}"
+print_summary

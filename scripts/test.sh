@@ -106,6 +106,35 @@ log "cargo test"
 status=0
 cargo test --all-targets --locked 2>&1 | tee "$results" || status=$?
 
+# The same HTTP and CLI suite again, every app and every run of the binary
+# on a database of its own on the throwaway server. Left out: PostgreSQL's
+# own tests (they ran above), and what only a store file has (its lock, its
+# bytes, its modes, a full disk under it, a restore's .pre-restore copy),
+# which those tests prove by reading or removing the file.
+log "cargo test: the HTTP suite on PostgreSQL"
+left_out=(
+    full_disk:: file_modes:: backup_hostile:: pg_engine:: pg_instances:: postgres_connect::
+    cli::a_second_server_on_the_same_store_is_refused_with_a_clear_message
+    cli::the_embedded_default_serves_with_nothing_configured
+    cli::migrate_plan_on_a_current_store_has_nothing_pending_and_leaves_the_file_untouched
+    backup::a_backup_carries_accounts_so_a_restored_store_keeps_its_users_and_tokens
+    backup::a_backup_whose_key_the_identity_cannot_unwrap_is_refused_by_restore
+    backup::a_backup_without_a_server_opens_the_store_itself_and_is_recorded
+    backup::a_tampered_journal_is_refused_and_nothing_is_applied
+    backup::replaying_to_a_time_before_the_restored_snapshot_is_refused
+    backup::restore_without_force_refuses_to_replace_and_dry_run_changes_nothing
+    backup::restore_replaces_the_store_and_keeps_the_old_one_as_a_dated_copy
+    encryption::a_ciphertext_copied_to_another_task_is_refused_not_shown
+    encryption::a_different_identity_is_refused_at_start_naming_the_expected_key_and_nothing_changes
+    encryption::a_missing_identity_is_refused_at_start_and_not_silently_replaced
+    encryption::keys_status_reads_the_expected_key_in_production_even_when_the_identity_is_missing
+    encryption::offline_rotation_keeps_every_value_readable_and_changes_every_ciphertext
+)
+skips=()
+for name in "${left_out[@]}"; do skips+=(--skip "$name"); done
+LAUNCHPAD_TEST_BACKEND=postgres cargo test --locked --test api -- "${skips[@]}" 2>&1 |
+    tee -a "$results" || status=$?
+
 log "browser tests: headless Chromium against target/debug/launchpad"
 binary="${CARGO_TARGET_DIR:-target}/debug/launchpad"
 [[ $binary == /* ]] || binary="$PWD/$binary"

@@ -68,6 +68,10 @@ pub enum BackupError {
     )]
     WouldReplace(PathBuf),
     #[error(
+        "this would replace the store in {0}; rerun with --force (the previous data stays until the restore commits) or look first with --dry-run"
+    )]
+    WouldReplaceDatabase(String),
+    #[error(
         "the destination already holds a store ({projects} projects); pass --force to replace it"
     )]
     DestinationHolds { projects: u64 },

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 #[serde(rename_all = "camelCase")]
 pub struct RestoreReport {
     pub verified: Verified,
-    pub store: PathBuf,
+    /// The store file, or the database's URL masked.
+    pub store: String,
     /// Row counts of the store being replaced, if there is one.
     pub replacing: Option<BTreeMap<String, u64>>,
     pub kept_as: Option<PathBuf>,
@@ -67,7 +68,7 @@ pub fn restore(
     }
     let mut report = RestoreReport {
         verified,
-        store: live.clone(),
+        store: crate::fsutil::display_path(&live),
         replacing,
         kept_as: None,
         migrated_from: None,
@@ -228,7 +229,7 @@ pub fn restore_into(
     };
     let mut report = RestoreReport {
         verified,
-        store: PathBuf::from(shown),
+        store: shown.to_owned(),
         replacing,
         kept_as: None,
         migrated_from: None,
@@ -238,7 +239,7 @@ pub fn restore_into(
         return Ok(report);
     }
     if report.replacing.is_some() && !options.force {
-        return Err(BackupError::WouldReplace(report.store.clone()));
+        return Err(BackupError::WouldReplaceDatabase(report.store.clone()));
     }
     schema::migrate(pg)?;
     load(db, tables::Loader::replacing(db), &opened, identity)?;

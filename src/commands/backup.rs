@@ -234,13 +234,9 @@ pub fn restore(overrides: &Overrides, args: &RestoreArgs) -> Result<(), CommandE
     match &report.replacing {
         Some(current) => {
             let current: Vec<String> = current.iter().map(|(t, n)| format!("{t} {n}")).collect();
-            println!(
-                "store now:     {} ({})",
-                current.join(", "),
-                display_path(&report.store)
-            );
+            println!("store now:     {} ({})", current.join(", "), report.store);
         }
-        None => println!("store now:     none at {}", display_path(&report.store)),
+        None => println!("store now:     none at {}", report.store),
     }
     if report.dry_run {
         println!(

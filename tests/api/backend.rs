@@ -73,11 +73,16 @@ impl TestServer {
         credentials.split_once(':').unwrap().1
     }
 
-    /// A new, empty database; its URL, with TLS required.
+    /// A new, empty store on the server; its URL, with TLS required.
+    ///
+    /// Each is a schema of its own in the server's one database, named by
+    /// the URL's `search_path`: LaunchPad's tables are unqualified, so it
+    /// sees only that schema, and a schema costs a few pages where a
+    /// database costs megabytes (the suite makes hundreds).
     pub fn fresh_database(&self) -> String {
         let name = format!("lp_test_{}", uuid::Uuid::new_v4().simple());
         let admin = self.url.clone();
-        let statement = format!("CREATE DATABASE {name}");
+        let statement = format!("CREATE SCHEMA {name}");
         // On a thread of its own: callers may be inside a runtime or not.
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -92,13 +97,15 @@ impl TestServer {
                 client
                     .batch_execute(&statement)
                     .await
-                    .expect("a test database is created");
+                    .expect("a test schema is created");
             })
         })
         .join()
-        .expect("the database is created");
-        let (base, _) = self.url.rsplit_once('/').expect("a URL with a database");
-        format!("{base}/{name}?sslmode=require")
+        .expect("the schema is created");
+        format!(
+            "{}?sslmode=require&options=-c%20search_path%3D{name}",
+            self.url
+        )
     }
 
     /// The variables that put LaunchPad on the database at `url`.

@@ -465,3 +465,57 @@ fn store_copy_moves_a_store_to_postgres_and_back_and_the_copies_serve_the_same_d
     assert_eq!(everything(&served), before);
     crate::helpers::stop(served);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_commits_a_write_and_metrics_show_the_pool_and_the_round_trips() {
+    let (a, b, env) = pair("editor").await;
+    b.stop().await;
+    let url = env
+        .iter()
+        .find(|(k, _)| k == "LAUNCHPAD_STORE_POSTGRES_URL")
+        .map(|(_, v)| v.replace("sslmode=require&", ""))
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let ready: Value = a.get("/ready").await.json().await.unwrap();
+    let store = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "store")
+        .unwrap();
+    assert_eq!(store["ok"], true, "{ready}");
+    assert!(
+        store["detail"].as_str().unwrap().contains("PostgreSQL"),
+        "{store}"
+    );
+    // The probe's write is in the database: this instance's row, fresh.
+    let fresh: bool = client
+        .query_one(
+            "SELECT count(*) = 1 AND max(at) > now() - interval '1 minute' FROM lp_probe",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(fresh, "/ready wrote no row in lp_probe");
+
+    let metrics = a.get("/metrics").await.text().await.unwrap();
+    for name in [
+        "launchpad_db_pool_connections{state=\"in_use\"}",
+        "launchpad_db_pool_connections{state=\"idle\"}",
+        "launchpad_db_pool_waiting",
+        "launchpad_db_query_duration_seconds_count",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}");
+    }
+    let round_trips: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("launchpad_db_query_duration_seconds_count "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(round_trips > 0.0);
+}

@@ -43,7 +43,7 @@ impl Down {
 impl Loop<'_> {
     pub(super) fn enter_outage(&mut self, outage: Outage) {
         if self.outage.is_none() {
-            tracing::error!(error = %outage, "the store cannot commit: refusing every change until the disk takes writes again");
+            tracing::error!(error = %outage, "the store cannot commit: refusing every change until the store takes writes again");
             self.outage = Some(Down::new(outage));
         }
     }
