@@ -57,7 +57,13 @@ run_wrk pg-post-create "$SERVER_URL" "$HELPERS/post.lua" project /api/v1/project
 PG_POST_LINE="$WRK_LINE"
 PG_RSS_KB="$(proc_kb "$SERVER_PID" VmHWM)"
 
-# The second instance; the first keeps serving.
+stop_server
+
+# Two instances on a second database: the first one's holds every project
+# just created, which an unpaged list would refuse.
+psql_admin -c "CREATE DATABASE bench2"
+export LAUNCHPAD_STORE_POSTGRES_URL="${PG_ADMIN_URL%/*}/bench2?sslmode=require"
+start_server pg-a2 true
 A_PID="$SERVER_PID" A_URL="$SERVER_URL"
 EXTRA_PIDS+=("$A_PID")
 SERVER_PID=""
@@ -112,7 +118,7 @@ psql_admin -P pager=off -c "
 	       round(mean_exec_time::numeric, 3) AS mean_ms, rows,
 	       left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
 	FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-	WHERE d.datname = 'bench'
+	WHERE d.datname IN ('bench', 'bench2')
 	ORDER BY total_exec_time DESC LIMIT 10" | tee "$PG_TOP"
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 

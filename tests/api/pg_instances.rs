@@ -311,6 +311,22 @@ fn write_until(server: &RunningBinary, stop: &AtomicBool) -> (Vec<String>, Vec<u
     (acked, refused)
 }
 
+/// Asks `/ready` every 100 ms, up to 30 s, until it answers `status`; the
+/// last status it answered (0: no answer).
+fn ready_turns(app: &RunningBinary, status: u16) -> u16 {
+    let mut last = 0;
+    for _ in 0..300 {
+        last = blocking::client()
+            .send("GET", &app.url("/ready"), None)
+            .map_or(0, |a| a.status);
+        if last == status {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    last
+}
+
 #[test]
 fn a_database_crashed_under_write_load_costs_503s_and_no_acknowledged_write() {
     let own = OwnServer::start();
@@ -332,36 +348,22 @@ fn a_database_crashed_under_write_load_costs_503s_and_no_acknowledged_write() {
             std::thread::spawn(move || write_until(&app, &stop))
         })
         .collect();
-    let ready = |app: &RunningBinary| {
-        blocking::client()
-            .send("GET", &app.url("/ready"), None)
-            .map(|a| a.status)
-            .unwrap_or(0)
-    };
     std::thread::sleep(std::time::Duration::from_millis(1500));
     own.script("crash");
     // While it is down, readiness says so, and writes are refused.
-    let mut down_ready = 0;
-    for _ in 0..100 {
-        down_ready = ready(&app);
-        if down_ready == 503 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(down_ready, 503, "/ready while the database is down");
+    assert_eq!(
+        ready_turns(&app, 503),
+        503,
+        "/ready while the database is down"
+    );
     std::thread::sleep(std::time::Duration::from_secs(2));
     own.script("resume");
     // Back by itself: no restart of LaunchPad.
-    let mut up_ready = 0;
-    for _ in 0..300 {
-        up_ready = ready(&app);
-        if up_ready == 200 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(up_ready, 200, "/ready after the database is back");
+    assert_eq!(
+        ready_turns(&app, 200),
+        200,
+        "/ready after the database is back"
+    );
     std::thread::sleep(std::time::Duration::from_millis(1000));
     stop.store(true, Ordering::Release);
 
