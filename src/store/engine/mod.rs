@@ -13,12 +13,16 @@
 //! layer, the command line and the backups use; which engine runs under it
 //! they cannot tell.
 
+mod keys;
 pub mod login;
 pub mod pg;
 pub mod schema;
 
+pub use keys::{ByteBounds, OrderedKey};
+use keys::{byte_bounds, sortable_key};
+
 use super::error::StoreError;
-use redb::{Key, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, Value};
 use std::borrow::Borrow;
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
@@ -187,65 +191,6 @@ impl WriteTx {
     }
 }
 
-/// The key types the store uses, with a byte form whose plain byte order
-/// is the key order (PostgreSQL compares `bytea` byte by byte; redb's own
-/// encoding of integers is little-endian).
-pub trait OrderedKey: Key + 'static {
-    /// redb's bytes of a key, as PostgreSQL keeps them.
-    fn sortable(redb_bytes: &[u8]) -> Vec<u8>;
-    /// The inverse of [`OrderedKey::sortable`].
-    fn from_sortable(bytes: &[u8]) -> Vec<u8>;
-}
-
-/// Reverses each 16-byte group: little-endian `u128`s to big-endian, and back.
-fn flip_u128s(bytes: &[u8]) -> Vec<u8> {
-    bytes
-        .chunks(16)
-        .flat_map(|chunk| chunk.iter().rev().copied())
-        .collect()
-}
-
-impl OrderedKey for u128 {
-    fn sortable(bytes: &[u8]) -> Vec<u8> {
-        flip_u128s(bytes)
-    }
-    fn from_sortable(bytes: &[u8]) -> Vec<u8> {
-        flip_u128s(bytes)
-    }
-}
-
-impl OrderedKey for (u128, u128) {
-    fn sortable(bytes: &[u8]) -> Vec<u8> {
-        flip_u128s(bytes)
-    }
-    fn from_sortable(bytes: &[u8]) -> Vec<u8> {
-        flip_u128s(bytes)
-    }
-}
-
-impl OrderedKey for &'static str {
-    fn sortable(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-    fn from_sortable(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-}
-
-impl OrderedKey for &'static [u8] {
-    fn sortable(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-    fn from_sortable(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-}
-
-/// The sortable bytes of `key`.
-fn sortable_key<'a, K: OrderedKey>(key: &K::SelfType<'a>) -> Vec<u8> {
-    K::sortable(K::as_bytes(key).as_ref())
-}
-
 /// A table of one transaction.
 pub struct Table<'t, K: OrderedKey, V: Value + 'static>(TableInner<'t, K, V>);
 
@@ -322,20 +267,6 @@ impl<'a, K: OrderedKey, V: Value + 'static> Iterator for Range<'a, K, V> {
             RangeInner::Postgres(rows) => rows.next(),
         }
     }
-}
-
-/// Bounds as sortable bytes.
-pub(super) type ByteBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
-
-fn byte_bounds<'a, K: OrderedKey, KR: Borrow<K::SelfType<'a>> + 'a>(
-    range: &impl RangeBounds<KR>,
-) -> ByteBounds {
-    let map = |b: Bound<&KR>| match b {
-        Bound::Included(k) => Bound::Included(sortable_key::<K>(k.borrow())),
-        Bound::Excluded(k) => Bound::Excluded(sortable_key::<K>(k.borrow())),
-        Bound::Unbounded => Bound::Unbounded,
-    };
-    (map(range.start_bound()), map(range.end_bound()))
 }
 
 impl<'t, K: OrderedKey, V: Value + 'static> Table<'t, K, V> {
