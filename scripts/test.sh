@@ -59,7 +59,7 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
 log "shellcheck"
-shellcheck scripts/*.sh .ci/run packaging/launchpad-identity
+shellcheck -x scripts/*.sh scripts/bench/*.sh .ci/run packaging/launchpad-identity
 shellcheck -s sh packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm
 
 log "layers: every module imports downward only"
