@@ -16,6 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The longest one statement may run: every store statement is small (a
+/// page of a range, a batch of upserts, the write lock held for one
+/// batch), so one that runs longer is stuck, and is better refused.
+const STATEMENT_TIMEOUT_MS: u32 = 60_000;
+
 /// What `pg_stat_activity.application_name` shows for LaunchPad.
 pub const APPLICATION_NAME: &str = "launchpad";
 
@@ -79,7 +84,17 @@ pub fn pool(options: &PostgresOptions) -> Result<Pool, ConnectError> {
     config.connect_timeout(options.connect_timeout);
     // Appended, so it wins over an `options` parameter in the URL.
     let startup = config.get_options().unwrap_or_default();
-    config.options(format!("{startup} -c synchronous_commit=on").trim_start());
+    config.options(
+        format!("{startup} -c synchronous_commit=on -c statement_timeout={STATEMENT_TIMEOUT_MS}")
+            .trim_start(),
+    );
+    // A server that vanished without closing the connection (a failover,
+    // a dropped network path) is noticed in about half a minute, rather
+    // than after the system's default of two hours.
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(15));
+    config.keepalives_interval(Duration::from_secs(5));
+    config.keepalives_retries(3);
     let connector = tls::connector(options.url.tls(), options.ca_file.as_deref(), &url)?;
     let manager = Manager::from_config(
         config,
