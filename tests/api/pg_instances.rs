@@ -61,6 +61,25 @@ fn borrowed(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// `launchpad user add` on the store `env` names, with [`PASSWORD`].
+fn add_user(env: &[(String, String)], email: &str, role: &str) {
+    let cli = TempDir::new().unwrap();
+    let output = Command::new(binary())
+        .args(["user", "add", "--email", email, "--role", role])
+        .arg("--data-dir")
+        .arg(cli.path())
+        .env_clear()
+        .envs(env.iter().cloned())
+        .env("LAUNCHPAD_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Two in-process instances on one new database, each with its own data
 /// folder; the first creates the identity, the second is given it.
 async fn pair(anonymous: &str) -> (TestApp, TestApp, Vec<(String, String)>) {
@@ -107,28 +126,7 @@ async fn a_write_answered_by_one_instance_is_read_by_the_other_at_once() {
 async fn a_session_and_a_token_from_one_instance_work_on_the_other() {
     let (a, b, env) = pair("none").await;
     // A user added from the command line, on the same database.
-    let cli = TempDir::new().unwrap();
-    let output = Command::new(binary())
-        .args([
-            "user",
-            "add",
-            "--email",
-            "ops@example.com",
-            "--role",
-            "editor",
-        ])
-        .arg("--data-dir")
-        .arg(cli.path())
-        .env_clear()
-        .envs(env.iter().cloned())
-        .env("LAUNCHPAD_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    add_user(&env, "ops@example.com", "editor");
 
     let cookie = sign_in(&a, "ops@example.com", PASSWORD).await;
     let on_b = with_session(b.client.get(b.url("/api/v1/projects")), &cookie)
@@ -190,31 +188,13 @@ async fn wrong_passwords_until_refused(apps: &[&TestApp], email: &str) -> usize 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_brute_force_spread_over_two_instances_is_stopped_at_the_count_of_one() {
     let victim = "victim@example.com";
-    let add = |env: &[(String, String)]| {
-        let cli = TempDir::new().unwrap();
-        let output = Command::new(binary())
-            .args(["user", "add", "--email", victim, "--role", "viewer"])
-            .arg("--data-dir")
-            .arg(cli.path())
-            .env_clear()
-            .envs(env.iter().cloned())
-            .env("LAUNCHPAD_PASSWORD", PASSWORD)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
-
     let (one, unused, env) = pair("none").await;
     unused.stop().await;
-    add(&env);
+    add_user(&env, victim, "viewer");
     let alone = wrong_passwords_until_refused(&[&one], victim).await;
 
     let (a, b, env) = pair("none").await;
-    add(&env);
+    add_user(&env, victim, "viewer");
     let spread = wrong_passwords_until_refused(&[&a, &b], victim).await;
 
     assert_eq!(
