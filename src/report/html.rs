@@ -186,14 +186,9 @@ fn evidence(out: &mut String, report: &Report) {
 
 fn open_tasks(out: &mut String, report: &Report) {
     out.push_str("<h2>Open required tasks</h2>\n");
-    let mut any = false;
-    for p in &report.scorecard.pillars {
-        let required: Vec<_> = p.open_tasks.iter().filter(|t| t.required).collect();
-        if required.is_empty() {
-            continue;
-        }
-        any = true;
-        let _ = write!(out, "<h3>{}</h3><ul>", p.pillar.title());
+    let groups = report.required_open();
+    for (pillar, required) in &groups {
+        let _ = write!(out, "<h3>{}</h3><ul>", pillar.title());
         for task in required {
             let _ = write!(
                 out,
@@ -204,7 +199,7 @@ fn open_tasks(out: &mut String, report: &Report) {
         }
         out.push_str("</ul>\n");
     }
-    if !any {
+    if groups.is_empty() {
         out.push_str("<p>None.</p>\n");
     }
 }

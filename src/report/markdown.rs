@@ -171,14 +171,9 @@ fn evidence(out: &mut String, report: &Report) {
 
 fn open_tasks(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Open required tasks\n");
-    let mut any = false;
-    for p in &report.scorecard.pillars {
-        let required: Vec<_> = p.open_tasks.iter().filter(|t| t.required).collect();
-        if required.is_empty() {
-            continue;
-        }
-        any = true;
-        let _ = writeln!(out, "### {}\n", p.pillar.title());
+    let groups = report.required_open();
+    for (pillar, required) in &groups {
+        let _ = writeln!(out, "### {}\n", pillar.title());
         for task in required {
             let _ = writeln!(
                 out,
@@ -189,7 +184,7 @@ fn open_tasks(out: &mut String, report: &Report) {
         }
         out.push('\n');
     }
-    if !any {
+    if groups.is_empty() {
         out.push_str("None.\n\n");
     }
 }

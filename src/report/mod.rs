@@ -12,8 +12,8 @@ mod html;
 mod markdown;
 mod planning;
 
-use crate::domain::scorecard::Scorecard;
-use crate::domain::{Assessment, Millis, Project};
+use crate::domain::scorecard::{OpenTask, Scorecard};
+use crate::domain::{Assessment, Millis, Pillar, Project};
 
 pub use html::{STYLE, render as html};
 pub use markdown::render as markdown;
@@ -74,6 +74,24 @@ impl Report {
             .iter()
             .filter(|r| !r.ok && r.level <= next)
             .map(|r| r.detail.as_str())
+            .collect()
+    }
+
+    /// The open required tasks, by pillar, leaving out pillars with none.
+    fn required_open(&self) -> Vec<(Pillar, Vec<&OpenTask>)> {
+        self.scorecard
+            .pillars
+            .iter()
+            .map(|p| {
+                (
+                    p.pillar,
+                    p.open_tasks
+                        .iter()
+                        .filter(|t| t.required)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, tasks)| !tasks.is_empty())
             .collect()
     }
 
