@@ -134,11 +134,13 @@ build() {
     say "building $version (commit $commit) in $dir" >&2
     (
         cd "$src"
-        unset CARGO_ENCODED_RUSTFLAGS RUSTC_WRAPPER CARGO_BUILD_RUSTFLAGS
+        unset CARGO_ENCODED_RUSTFLAGS RUSTFLAGS RUSTC_WRAPPER CARGO_BUILD_RUSTFLAGS
         export CARGO_TARGET_DIR="$target"
         export LAUNCHPAD_GIT_COMMIT="$commit"
-        export RUSTFLAGS="--remap-path-prefix=$src=/build/launchpad-$version --remap-path-prefix=$target=/build/target --remap-path-prefix=$cargo_home=/cargo"
-        cargo build --release --locked --target "$triple" >&2
+        # Given with --config, the remapping joins the flags of
+        # .cargo/config.toml rather than replacing them as RUSTFLAGS would.
+        local remap="'--remap-path-prefix=$src=/build/launchpad-$version', '--remap-path-prefix=$target=/build/target', '--remap-path-prefix=$cargo_home=/cargo'"
+        cargo build --release --locked --target "$triple" --config "build.rustflags = [$remap]" >&2
     )
     printf '%s\n' "$target/$triple/release/launchpad"
 }

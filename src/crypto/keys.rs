@@ -19,18 +19,32 @@ const NONCE_LEN: usize = 24;
 pub const OVERHEAD: usize = 1 + KEY_ID_LEN + NONCE_LEN + 16;
 
 /// The data key. Its bytes are wiped on drop and never printed.
-pub struct DataKey(Zeroizing<[u8; 32]>);
+pub struct DataKey {
+    bytes: Zeroizing<[u8; 32]>,
+    /// The id every field sealed under it carries, worked out once: opening
+    /// a page of fields looks it up for each.
+    id: [u8; KEY_ID_LEN],
+}
 
 impl DataKey {
     pub fn generate() -> Self {
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-        Self(Zeroizing::new(key.into()))
+        Self::new(Zeroizing::new(key.into()))
     }
 
     /// A key unwrapped from its age envelope.
     pub(super) fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let array: [u8; 32] = bytes.try_into().ok()?;
-        Some(Self(Zeroizing::new(array)))
+        Some(Self::new(Zeroizing::new(array)))
+    }
+
+    fn new(bytes: Zeroizing<[u8; 32]>) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"launchpad key id v1\0")
+            .chain_update(bytes.as_slice())
+            .finalize();
+        let id = digest[..KEY_ID_LEN].try_into().expect("four bytes");
+        Self { bytes, id }
     }
 
     /// A public, stable name for this key: `lpk1:` and 16 hex digits of a
@@ -38,26 +52,22 @@ impl DataKey {
     pub fn fingerprint(&self) -> String {
         let digest = Sha256::new()
             .chain_update(b"launchpad data key v1\0")
-            .chain_update(self.0.as_slice())
+            .chain_update(self.bytes.as_slice())
             .finalize();
         format!("lpk1:{}", hex(&digest[..8]))
     }
 
     /// The raw key, for wrapping it to age recipients.
     pub(super) fn bytes(&self) -> &[u8] {
-        self.0.as_slice()
+        self.bytes.as_slice()
     }
 
     fn id(&self) -> [u8; KEY_ID_LEN] {
-        let digest = Sha256::new()
-            .chain_update(b"launchpad key id v1\0")
-            .chain_update(self.0.as_slice())
-            .finalize();
-        digest[..KEY_ID_LEN].try_into().expect("four bytes")
+        self.id
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(self.0.as_slice().into())
+        XChaCha20Poly1305::new(self.bytes.as_slice().into())
     }
 }
 
@@ -69,7 +79,7 @@ impl DataKey {
     pub fn backup_mac(&self) -> BackupMac {
         use hmac::Mac;
         let mut subkey = Zeroizing::new([0u8; 32]);
-        hkdf::Hkdf::<Sha256>::new(Some(b"launchpad backup"), self.0.as_slice())
+        hkdf::Hkdf::<Sha256>::new(Some(b"launchpad backup"), self.bytes.as_slice())
             .expand(b"launchpad backup authentication v1", subkey.as_mut_slice())
             .expect("32 bytes is a valid HKDF-SHA-256 output length");
         BackupMac(
@@ -108,8 +118,8 @@ impl fmt::Debug for DataKey {
 /// learnt or brute-forced without that key.
 pub fn index_with(key: &DataKey, input: &str) -> [u8; 32] {
     use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key.0.as_slice()).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.bytes.as_slice())
+        .expect("HMAC takes any key length");
     mac.update(b"launchpad lookup index v1\0");
     mac.update(input.as_bytes());
     mac.finalize().into_bytes().into()
