@@ -44,7 +44,7 @@ where
     let handle = tokio::runtime::Handle::current();
     let reading = async move {
         store
-            .blocking(move |store| {
+            .paced(move |store| {
                 let mut out = Writer {
                     started: Some(started),
                     chunks,

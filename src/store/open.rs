@@ -53,6 +53,10 @@ impl Store {
                 .map_err(|e| StoreError::Io(format!("opening the store: {e}")))??
             }
         };
+        let turns = match db {
+            Db::Postgres(_) => None,
+            _ => Some(Arc::new(tokio::sync::Semaphore::new(read_turns()))),
+        };
         let db = Arc::new(slot::DbSlot::new(db, path.clone(), options.cache_bytes));
         let keys = Arc::new(RwLock::new(ring));
         let generation = Arc::new(AtomicU64::new(0));
@@ -80,6 +84,7 @@ impl Store {
             path,
             summary: Arc::default(),
             commit_seconds,
+            turns,
         };
         if options.demo_data {
             store.writer.submit(demo::seed_if_new).await?;
@@ -248,4 +253,10 @@ fn make_private_file(path: &Path) -> std::io::Result<()> {
 /// interrupted right after creating it leaves, and redb initialises it.
 fn has_store(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+/// How many reads of the store file may run at once on this machine.
+fn read_turns() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores * super::READS_PER_CORE
 }
