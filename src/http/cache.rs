@@ -10,6 +10,10 @@
 //! Requests that miss the same entry at the same generation share one read
 //! (single flight): after a write, a burst of clients costs one render, not
 //! one each.
+//!
+//! An answer is kept from the second time its key is asked for: a client
+//! paging through a long list asks for each page once, and those pages
+//! would only push out the answers asked for again and again.
 
 use super::error::ApiError;
 use crate::domain::Version;
@@ -17,7 +21,8 @@ use crate::store::{Store, StoreError};
 use actix_web::http::header::{ETAG, IF_NONE_MATCH, LINK};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 /// Entries kept before the cache starts over.
@@ -25,6 +30,8 @@ const MAX_ENTRIES: usize = 256;
 /// Body bytes kept before the cache starts over: paging through a long list
 /// visits each page once, and must not leave every page resident.
 const MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Keys remembered as asked for, before the cache forgets them all.
+const MAX_SEEN: usize = 4096;
 
 /// A rendered JSON body, its `Link` header if any, and for a single
 /// resource the version its strong `ETag` names.
@@ -39,11 +46,29 @@ pub struct Rendered {
 /// generation waits on.
 type Flight = Arc<tokio::sync::OnceCell<Rendered>>;
 
-/// The kept answers, with the bytes their bodies hold.
+/// The kept answers, with the bytes their bodies hold, and the keys asked
+/// for so far (hashed).
 #[derive(Default)]
 struct Entries {
     by_key: HashMap<String, (u64, Rendered)>,
     bytes: usize,
+    seen: HashSet<u64>,
+    hasher: RandomState,
+}
+
+impl Entries {
+    /// Whether `key` was asked for before; remembers that it now has been.
+    fn seen_before(&mut self, key: &str) -> bool {
+        let hash = self.hasher.hash_one(key);
+        if self.seen.contains(&hash) {
+            return true;
+        }
+        if self.seen.len() >= MAX_SEEN {
+            self.seen.clear();
+        }
+        self.seen.insert(hash);
+        false
+    }
 }
 
 #[derive(Default)]
@@ -86,14 +111,18 @@ impl ResponseCache {
             .map(|(_, r)| r.clone())
     }
 
-    /// Keeps `rendered`. When the cache is full (by count or bytes), entries
-    /// of older generations go first, then everything.
+    /// Keeps `rendered`, unless its key is asked for the first time. When
+    /// the cache is full (by count or bytes), entries of older generations
+    /// go first, then everything.
     pub fn put(&self, key: String, generation: u64, rendered: Rendered) {
         let size = rendered.body.len();
         if size > MAX_BYTES / 4 {
             return; // served, but too big to keep
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if !entries.seen_before(&key) {
+            return;
+        }
         if let Some((_, old)) = entries.by_key.remove(&key) {
             entries.bytes -= old.body.len();
         }
@@ -245,6 +274,8 @@ mod tests {
         let cache = ResponseCache::default();
 
         for cursor in 0..200 {
+            // Asked for twice, so kept.
+            cache.put(format!("list:{cursor}"), 7, page(64 * 1024));
             cache.put(format!("list:{cursor}"), 7, page(64 * 1024));
             let entries = cache.entries.lock().unwrap();
             assert!(entries.bytes <= MAX_BYTES, "{} bytes kept", entries.bytes);
@@ -264,9 +295,25 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_is_kept_from_the_second_time_it_is_asked_for() {
+        let cache = ResponseCache::default();
+
+        cache.put("list:once".into(), 3, page(1024));
+        cache.put("list:twice".into(), 3, page(1024));
+        cache.put("list:twice".into(), 3, page(1024));
+
+        assert!(cache.get("list:once", 3).is_none(), "asked for once");
+        assert!(cache.get("list:twice", 3).is_some());
+        // A key asked for before is kept at once after a write.
+        cache.put("list:twice".into(), 4, page(1024));
+        assert!(cache.get("list:twice", 4).is_some());
+    }
+
+    #[test]
     fn a_body_too_big_to_keep_is_not_kept() {
         let cache = ResponseCache::default();
 
+        cache.put("huge".into(), 1, page(MAX_BYTES));
         cache.put("huge".into(), 1, page(MAX_BYTES));
 
         assert!(cache.get("huge", 1).is_none());
