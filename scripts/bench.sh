@@ -81,7 +81,7 @@ export LAUNCHPAD_LOG_LEVEL=warn
 export LAUNCHPAD_ANONYMOUS_ROLE=editor
 # One load generator is one client: lift the per-client API budget (and
 # the sign-in limits do not apply), or wrk would measure 429s.
-export LAUNCHPAD_AUTH_API_REQUESTS_PER_SECOND=100000
+export LAUNCHPAD_AUTH_API_REQUESTS_PER_SECOND=1000000
 
 # --- cleanup ------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ pub(super) fn parse(parser: &mut Parser) -> AuthSettings {
     let session_max = parser.number(&keys::SESSION_MAX, 86_400, 1..=2_592_000);
     let cookie_secure = parser.boolean(&keys::COOKIE_SECURE, false);
     let login_per_minute = parser.number(&keys::LOGIN_RATE, 10, 1..=1000);
-    let api_per_second = parser.number(&keys::API_RATE, 100, 1..=100_000);
+    let api_per_second = parser.number(&keys::API_RATE, 100, 1..=1_000_000);
     AuthSettings {
         anonymous_role,
         session_idle: Duration::from_secs(session_idle),

@@ -214,7 +214,7 @@ pub const LOGIN_RATE: Key = key(
 pub const API_RATE: Key = key(
     "auth.api_requests_per_second",
     "100",
-    "API budget per token, user or anonymous client IP; bursts of twice that (1–100000)",
+    "API budget per token, user or anonymous client IP; bursts of twice that (1–1000000)",
 );
 pub const LOG_FILE: Key = key(
     "log.file",
