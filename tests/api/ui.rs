@@ -119,6 +119,22 @@ async fn an_unknown_api_path_stays_a_problem_404() {
 }
 
 #[tokio::test]
+async fn an_unknown_path_under_a_project_is_a_problem_404_like_any_other() {
+    let app = spawn_app().await;
+    let project = "0190f5a2-7b3c-7def-8abc-0123456789ab";
+
+    for path in [
+        format!("/api/v1/projects/{project}/nope"),
+        format!("/api/v1/projects/{project}/scorecard/extra"),
+        format!("/api/v1/projects/{project}/checklists/x/tasks/y/z"),
+    ] {
+        let body = problem(app.get(&path).await, StatusCode::NOT_FOUND).await;
+
+        assert_eq!(body["type"], "urn:launchpad:problem:no-route", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn a_missing_file_is_a_404_not_the_index() {
     let app = spawn_app().await;
 
