@@ -271,10 +271,11 @@ pub fn display_path(path: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    /// Settings from these variables alone, as the service reads them.
+    pub(crate) fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let env = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,13 +1,5 @@
-use super::super::{ConfigError, Overrides};
+use super::super::tests::load;
 use super::*;
-
-fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let env = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Settings::from_sources(&Overrides::default(), &env)
-}
 
 fn problems_of(env: &[(&str, &str)], key: &Key) -> Vec<Problem> {
     load(env)
